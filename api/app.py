@@ -1,0 +1,53 @@
+"""The ASGI application: Track API, GraphQL (with GraphiQL), exports."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route
+
+from api.services import Services
+from api.settings import Settings
+from api.store import open_store
+from rules.clock import Clock, SystemClock
+
+log = logging.getLogger("segments")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        store = await open_store(settings)
+        services = Services(settings=settings, store=store, clock=clock)
+        app.state.services = services
+        log.info("store: %s", store.description)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    async def health(request: Request) -> JSONResponse:
+        services: Services = request.app.state.services
+        return JSONResponse({"ok": True, "store": services.store.description})
+
+    async def root(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    from api.track import routes as track_routes
+    from api.graphql_app import make_graphql_app
+
+    routes: list[Any] = [
+        Route("/", root),
+        Route("/health", health),
+        *track_routes,
+        Mount("/graphql", app=make_graphql_app(settings)),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

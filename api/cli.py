@@ -1,0 +1,92 @@
+"""The `segments` command line tool."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from api.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    overrides = {}
+    if args.port is not None:
+        overrides["port"] = args.port
+    settings = Settings.from_env(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    print(f"Segments on http://{settings.host}:{settings.port}  (GraphiQL at /graphql)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+async def _with_store(action):
+    from api.store import open_store
+
+    store = await open_store(Settings.from_env())
+    try:
+        return await action(store.db)
+    finally:
+        await store.close()
+
+
+def _workspace_create(args: argparse.Namespace) -> int:
+    import time
+
+    from rules.workspaces import create_workspace
+
+    async def action(db):
+        return await create_workspace(db, args.name, now=time.time())
+
+    try:
+        created = asyncio.run(_with_store(action))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(created.as_json(), indent=2))
+    return 0
+
+
+def _workspace_list(args: argparse.Namespace) -> int:
+    from rules.workspaces import list_workspaces
+
+    workspaces = asyncio.run(_with_store(list_workspaces))
+    if not workspaces:
+        print("No workspaces yet: segments workspace create NAME")
+    for ws in workspaces:
+        print(f"{ws.id}  site {ws.site_id}  {ws.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segments", description="Live audience segments service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
+    serve.add_argument("--port", type=int, help="port (default 8000 or SEGMENTS_PORT)")
+    serve.set_defaults(func=_serve)
+
+    workspace = sub.add_parser("workspace", help="manage workspaces")
+    ws_sub = workspace.add_subparsers(dest="workspace_command", required=True)
+    create = ws_sub.add_parser("create", help="create a workspace and print its keys as JSON")
+    create.add_argument("name")
+    create.set_defaults(func=_workspace_create)
+    ws_list = ws_sub.add_parser("list", help="list workspaces")
+    ws_list.set_defaults(func=_workspace_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
