@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route, WebSocketRoute
 
 from api.services import Services
 from api.settings import Settings
@@ -44,10 +44,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from api.track import routes as track_routes
     from api.graphql_app import make_graphql_app
 
+    graphql_app = make_graphql_app(settings)
     routes: list[Any] = [
         Route("/", root),
         Route("/health", health),
         *track_routes,
-        Mount("/graphql", app=make_graphql_app(settings)),
+        # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

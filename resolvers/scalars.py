@@ -1,0 +1,25 @@
+"""Scalars shared by every domain package.
+
+`JSON` carries free-form values (attributes, event data, condition values).
+Times are stored as Unix seconds (docs/data-model.md) and leave GraphQL as
+Strawberry's ISO-8601 `DateTime`; `datetime_from_stored` is the one place
+that converts them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from strawberry.scalars import JSON
+
+__all__ = ["JSON", "datetime_from_stored"]
+
+
+def datetime_from_stored(value: float | int | datetime | None) -> datetime | None:
+    """A stored time (Unix seconds, or a naive UTC datetime from the store) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        # The embedded store hands back naive datetimes; they are UTC.
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(value, tz=timezone.utc)

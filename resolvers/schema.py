@@ -1,0 +1,40 @@
+"""The GraphQL schema, composed from the domain packages.
+
+To add a domain: create resolvers/<domain>/ with its types and a root class
+per operation kind (e.g. `SegmentsQuery`, `SegmentsMutation`,
+`SegmentsSubscription`), then append those classes to the tuples below and
+run `make schema`.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from api.settings import Settings
+from resolvers.errors import ERROR_TYPES, should_mask_error
+from resolvers.people.queries import PeopleQuery
+
+QUERIES: tuple[type, ...] = (PeopleQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
+
+
+def _merged(name: str, roots: tuple[type, ...]) -> type | None:
+    # GraphQL forbids a root type without fields: leave it out until a domain adds one.
+    return merge_types(name, roots) if roots else None
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=_merged("Query", QUERIES),
+        mutation=_merged("Mutation", MUTATIONS),
+        subscription=_merged("Subscription", SUBSCRIPTIONS),
+        types=ERROR_TYPES,
+        extensions=[
+            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            MaskErrors(should_mask_error=should_mask_error),
+        ],
+    )
