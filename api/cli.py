@@ -64,6 +64,41 @@ def _workspace_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from rules.collections import WORKSPACES
+    from rules.demo import load_demo
+    from rules.workspaces import create_workspace
+
+    async def action(db):
+        now = time.time()
+        if args.workspace:
+            if await db[WORKSPACES].find_one({"_id": args.workspace}) is None:
+                raise ValueError(f"no workspace {args.workspace} (see: segments workspace list)")
+            printed = {"workspaceId": args.workspace}
+        else:
+            printed = (await create_workspace(db, "Demo", now=now)).as_json()
+        with tqdm(total=0, unit="doc", desc="demo data", file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            loaded = await load_demo(db, printed["workspaceId"], now=now, people=args.people, progress=progress)
+        return {**printed, "loaded": loaded}
+
+    try:
+        result = asyncio.run(_with_store(action))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segments", description="Live audience segments service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=_workspace_create)
     ws_list = ws_sub.add_parser("list", help="list workspaces")
     ws_list.set_defaults(func=_workspace_list)
+
+    demo = sub.add_parser("demo", help="load a realistic demo data set (creates a workspace unless --workspace)")
+    demo.add_argument("--workspace", help="an existing, empty workspace id")
+    demo.add_argument("--people", type=int, default=2000, help="how many people (default 2000)")
+    demo.set_defaults(func=_demo)
     return parser
 
 
