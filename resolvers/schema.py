@@ -32,9 +32,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=_merged("Mutation", MUTATIONS),
         subscription=_merged("Subscription", SUBSCRIPTIONS),
         types=ERROR_TYPES,
+        # Factories: Strawberry builds fresh extensions for every operation.
         extensions=[
-            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            MaskErrors(should_mask_error=should_mask_error),
+            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            lambda: MaskErrors(should_mask_error=should_mask_error),
         ],
     )

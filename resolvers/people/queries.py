@@ -30,15 +30,6 @@ class AttributeFilterInput:
     )
 
 
-def _type_guard(value: Any) -> dict[str, str]:
-    """`$type` alias that keeps an equality match within the value's type."""
-    # bool before int: True is an int in Python, but a distinct type in BSON.
-    for python_type, alias in ((bool, "bool"), ((int, float), "number"), (str, "string")):
-        if isinstance(value, python_type):
-            return {"$type": alias}
-    return {}
-
-
 @dataclass(frozen=True, kw_only=True)
 class PeopleFilter:
     """What `people` narrows the workspace's people to."""
@@ -56,7 +47,9 @@ class PeopleFilter:
             if not _ATTRIBUTE_PATH.fullmatch(path):
                 raise UserError(f"attribute.path: expected dot-separated attribute names, got {path!r}")
             value = self.attribute.value
-            match[f"attributes.{path}"] = {"$eq": value, **_type_guard(value)}
+            # Equality never matches across types, on MongoDB and the embedded
+            # store alike (only range operators need a `$type` guard there).
+            match[f"attributes.{path}"] = {"$eq": value}
         return match
 
 
