@@ -15,6 +15,7 @@ from api.services import Services
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import Clock, SystemClock
+from rules.membership import MembershipEngine
 
 log = logging.getLogger("segments")
 
@@ -29,9 +30,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services = Services(settings=settings, store=store, clock=clock)
         app.state.services = services
         log.info("store: %s", store.description)
+        membership = MembershipEngine(store.db, clock)
+        services.components["membership"] = membership
+        services.change_listeners.append(membership.people_changed)
+        await membership.start()
         try:
             yield
         finally:
+            await membership.stop()
             await store.close()
 
     async def health(request: Request) -> JSONResponse:

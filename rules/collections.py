@@ -21,6 +21,8 @@ DELIVERIES = "deliveries"
 SEGMENTS = "segments"
 MEMBERSHIPS = "memberships"
 MEMBERSHIP_CHANGES = "membership_changes"
+# when each (segment, person) membership may next change by time alone
+SCHEDULES = "schedules"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -33,6 +35,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     SEGMENTS: ("ws",),
     MEMBERSHIPS: ("segmentId", "personId"),
     MEMBERSHIP_CHANGES: ("segmentId", "personId"),
+    SCHEDULES: ("at", "segmentId"),
 }
 
 

@@ -1,0 +1,166 @@
+"""Writes of the membership engine: change records, memberships, schedules.
+
+Order matters for crash safety: a change record is written before the
+membership row it describes, so `membership_changes` is a journal. A build's
+changes carry its generation (`build`) and a deterministic `_id`; a build
+interrupted between the two writes is repaired on the next start by
+`roll_forward`, which re-applies that generation's journal. Every write is
+batched (`insert_many`, `delete_many`): the embedded store scans a whole
+collection for each single-document insert.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from rules.changefeed import ChangeKind, MembershipChange
+from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
+
+DUPLICATE_KEY = 11000
+
+
+def membership_id(segment_id: str, person_id: str) -> str:
+    return f"{segment_id}|{person_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleEntry:
+    """When (segment, person) may next change by time alone; `at` None clears it."""
+
+    workspace_id: str
+    segment_id: str
+    person_id: str
+    at: float | None
+
+
+async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> None:
+    """Idempotent batch insert: documents whose `_id` exists already are skipped."""
+    if not documents:
+        return
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+
+
+def _change_document(change: MembershipChange, build: int | None) -> dict[str, Any]:
+    # Build changes get ids derived from (segment, build, person, kind) so a
+    # re-run of the same write is a no-op; other changes happen once.
+    change_id = (
+        f"{change.segment_id}|{build}|{change.person_id}|{change.kind}" if build is not None else secrets.token_hex(12)
+    )
+    return {
+        "_id": change_id,
+        "ws": change.workspace_id,
+        "segmentId": change.segment_id,
+        "personId": change.person_id,
+        "kind": str(change.kind),
+        "at": change.at,
+        "build": build,
+    }
+
+
+async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: int | None = None) -> None:
+    """Record `changes`, then apply them to `memberships` and the member counts."""
+    if not changes:
+        return
+    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], [_change_document(c, build) for c in changes])
+    await apply_to_memberships(db, changes)
+
+
+async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
+    entered = [c for c in changes if c.kind is ChangeKind.ENTERED]
+    exited = [c for c in changes if c.kind is ChangeKind.EXITED]
+    await insert_ignoring_duplicates(
+        db[MEMBERSHIPS],
+        [
+            {
+                "_id": membership_id(c.segment_id, c.person_id),
+                "ws": c.workspace_id,
+                "segmentId": c.segment_id,
+                "personId": c.person_id,
+                "enteredAt": c.at,
+            }
+            for c in entered
+        ],
+    )
+    if exited:
+        await db[MEMBERSHIPS].delete_many({"_id": {"$in": [membership_id(c.segment_id, c.person_id) for c in exited]}})
+    delta: Counter[tuple[str, str]] = Counter()
+    for change in entered:
+        delta[(change.workspace_id, change.segment_id)] += 1
+    for change in exited:
+        delta[(change.workspace_id, change.segment_id)] -= 1
+    updates = [
+        UpdateOne({"_id": segment_id, "ws": ws}, {"$inc": {"memberCount": n}})
+        for (ws, segment_id), n in delta.items()
+        if n
+    ]
+    if updates:
+        await db[SEGMENTS].bulk_write(updates, ordered=False)
+
+
+async def roll_forward(db: Any, workspace_id: str, segment_id: str, build: int) -> None:
+    """Make `memberships` agree with the journal of an interrupted build."""
+    latest: dict[str, MembershipChange] = {}
+    cursor = db[MEMBERSHIP_CHANGES].find({"ws": workspace_id, "segmentId": segment_id, "build": build})
+    async for doc in cursor.sort([("at", 1), ("_id", 1)]):
+        latest[doc["personId"]] = MembershipChange(
+            workspace_id=workspace_id,
+            segment_id=segment_id,
+            person_id=doc["personId"],
+            kind=ChangeKind(doc["kind"]),
+            at=doc["at"],
+        )
+    await apply_to_memberships(db, latest.values())
+
+
+async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
+    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "segmentId": segment_id}, {"personId": 1})
+    return {doc["personId"] async for doc in cursor}
+
+
+async def memberships_of(db: Any, workspace_id: str, person_ids: Sequence[str]) -> dict[str, set[str]]:
+    """person id -> ids of the segments the person is a member of."""
+    found: dict[str, set[str]] = {person_id: set() for person_id in person_ids}
+    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "personId": {"$in": list(person_ids)}}, {"segmentId": 1, "personId": 1})
+    async for doc in cursor:
+        found[doc["personId"]].add(doc["segmentId"])
+    return found
+
+
+async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
+    count = await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
+    await db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": {"memberCount": count}})
+    return count
+
+
+async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
+    """Replace the schedules of the given (segment, person) pairs."""
+    if not entries:
+        return
+    # delete + insert instead of upserts: an upsert that inserts scans the
+    # whole collection on the embedded store.
+    await db[SCHEDULES].delete_many({"_id": {"$in": [membership_id(e.segment_id, e.person_id) for e in entries]}})
+    await insert_ignoring_duplicates(
+        db[SCHEDULES],
+        [
+            {
+                "_id": membership_id(e.segment_id, e.person_id),
+                "ws": e.workspace_id,
+                "segmentId": e.segment_id,
+                "personId": e.person_id,
+                "at": e.at,
+            }
+            for e in entries
+            if e.at is not None
+        ],
+    )
