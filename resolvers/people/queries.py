@@ -13,7 +13,8 @@ from resolvers.errors import UserError
 from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.people.types import Person
 from resolvers.scalars import JSON
-from rules.collections import IDENTITIES, PEOPLE
+from rules.collections import PEOPLE
+from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))
@@ -28,6 +29,13 @@ class AttributeFilterInput:
     value: JSON = strawberry.field(
         description="Compared as MongoDB does: never across types (\"30000\" does not equal 30000)."
     )
+
+
+def _identifier(argument: str, kind: IdKind, value: str) -> Identifier:
+    try:
+        return Identifier(kind=kind, value=value)
+    except InvalidIdentifier as problem:
+        raise UserError(f"{argument}: {problem}") from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,18 +71,16 @@ class PeopleQuery:
         email: str | None = None,
         cio_id: strawberry.ID | None = None,
     ) -> Person | None:
-        given = [name for name, value in (("id", id), ("email", email), ("cioId", cio_id)) if value is not None]
+        arguments = (("id", IdKind.ID, id), ("email", IdKind.EMAIL, email), ("cioId", IdKind.CIO_ID, cio_id))
+        given = [(name, kind, value) for name, kind, value in arguments if value is not None]
         if len(given) != 1:
-            raise UserError(f"person: give exactly one of id, email or cioId (got {', '.join(given) or 'none'})")
-        ws = info.context.workspace.id
-        if cio_id is None:
-            # Profile ids and emails resolve through `identities` (docs/data-model.md).
-            identity_key = f"{ws}|id|{id}" if id is not None else f"{ws}|email|{email.lower()}"
-            identity = await info.context.db[IDENTITIES].find_one({"_id": identity_key, "ws": ws})
-            if identity is None:
-                return None
-            cio_id = identity["personId"]
-        document = await info.context.loaders.person_by_cio_id.load(cio_id)
+            names = ", ".join(name for name, _, _ in given) or "none"
+            raise UserError(f"person: give exactly one of id, email or cioId (got {names})")
+        identifier = _identifier(*given[0])
+        found = await resolve_people(info.context.db, info.context.workspace.id, [identifier])
+        if identifier not in found:
+            return None
+        document = await info.context.loaders.person_by_cio_id.load(found[identifier])
         return Person.from_document(document) if document else None
 
     @strawberry.field(description="People of the workspace in a stable order, optionally filtered.")

@@ -13,6 +13,7 @@ from resolvers.context import Info
 from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.scalars import JSON, datetime_from_stored
 from rules.collections import DELIVERIES, EVENTS
+from rules.ingest_documents import DELIVERY_METRICS
 
 NEWEST_EVENTS_FIRST = SortOrder(fields=(("ts", -1), ("_id", -1)))
 NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
@@ -77,8 +78,7 @@ class DeliveryMetrics:
 
     @classmethod
     def from_document(cls, metrics: dict[str, Any]) -> DeliveryMetrics:
-        names = cls.__strawberry_definition__.fields
-        return cls(**{field.python_name: datetime_from_stored(metrics.get(field.python_name)) for field in names})
+        return cls(**{name: datetime_from_stored(metrics.get(name)) for name in DELIVERY_METRICS})
 
 
 @strawberry.type(description="A message already sent to the person, with what happened to it.")

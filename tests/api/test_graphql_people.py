@@ -64,6 +64,8 @@ def test_person_needs_exactly_one_identifier(server):
         result = server.graphql(ws, PERSON_QUERY, variables)
         assert result["data"] == {"person": None}
         assert result["errors"][0]["message"].startswith("person: give exactly one of id, email or cioId")
+    invalid = server.graphql(ws, PERSON_QUERY, {"cioId": "CIO-123"})
+    assert invalid["errors"][0]["message"] == "cioId: is not a cio id (20 lowercase hex characters)"
 
 
 def test_events_page_with_cursors_when_timestamps_tie(server):
