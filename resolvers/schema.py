@@ -9,8 +9,10 @@ run `make schema`.
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from api.settings import Settings
 from resolvers.errors import ERROR_TYPES, should_mask_error
@@ -26,8 +28,14 @@ def _merged(name: str, roots: tuple[type, ...]) -> type | None:
     return merge_types(name, roots) if roots else None
 
 
+class SegmentsSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Log only the server's faults, not a client's bad request.
+        super().process_errors([error for error in errors if should_mask_error(error)], execution_context)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return SegmentsSchema(
         query=_merged("Query", QUERIES),
         mutation=_merged("Mutation", MUTATIONS),
         subscription=_merged("Subscription", SUBSCRIPTIONS),
