@@ -271,8 +271,9 @@ class _Parser:
         body = self.object(data, path, allowed=set(DURATION_UNITS))
         if body is None:
             return _INVALID
-        if not body:
-            self.error(ErrorCode.INVALID_VALUE, path, f"a duration needs at least one of {_names(DURATION_UNITS)}")
+        if not body.keys() & DURATION_UNITS.keys():
+            if not body:  # otherwise its unknown units are already reported
+                self.error(ErrorCode.INVALID_VALUE, path, f"a duration needs at least one of {_names(DURATION_UNITS)}")
             return _INVALID
         total = 0.0
         for unit, amount in body.items():
