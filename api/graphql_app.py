@@ -81,4 +81,8 @@ def make_graphql_app(settings: Settings) -> GraphQL:
         build_schema(settings),
         graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        # CSV imports (GraphQL multipart request spec). Multipart forms are the
+        # usual CSRF concern; here every request needs a Bearer header, which
+        # a cross-site form cannot send.
+        multipart_uploads_enabled=True,
     )

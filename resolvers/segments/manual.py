@@ -1,0 +1,245 @@
+"""Manual membership over GraphQL: `addPeopleToSegment`,
+`removePeopleFromSegment` and `importSegmentMembers` (a CSV file sent with
+the GraphQL multipart request spec). Results are unions; what happened to
+each identifier or CSV row is data (docs/manual-segments.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from resolvers.context import Info
+from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
+from resolvers.people.types import Person
+from resolvers.segments.types import Segment, membership_engine
+from rules.csv_import import CsvImportError, ImportReport, import_members
+from rules.csv_import import ImportMode as ImportModeValue
+from rules.csv_import import RowProblem as RowProblemValue
+from rules.identifiers import IdKind
+from rules.manual import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
+from rules.membership import NotAManualSegment
+from rules.segments import SegmentNotFound, get_segment
+
+IdType = strawberry.enum(IdKind, name="IdType", description="Which identifier a value is: profile id, email or cioId.")
+ImportMode = strawberry.enum(ImportModeValue, name="ImportMode")
+CsvRowProblem = strawberry.enum(RowProblemValue, name="CsvRowProblem")
+
+
+@strawberry.type(description="The segment is DATA_DRIVEN: its members follow its condition, never a hand.")
+class NotManualSegmentError(Error):
+    pass
+
+
+@strawberry.type(description="The file as a whole cannot be imported (no header, no identifier column); nothing changed.")
+class ImportFileError(Error):
+    pass
+
+
+@strawberry.type(description="An identifier that cannot address anybody, and why.")
+class InvalidIdentifier:
+    identifier: str
+    message: str
+
+
+@strawberry.type(description="A person named by an identifier of the request.")
+class IdentifiedPerson:
+    identifier: str = strawberry.field(description="As given in the request.")
+    person_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        document = await info.context.loaders.person_by_cio_id.load(self.person_id)
+        return Person.from_document(document) if document else None
+
+
+def _people(report: ManualChangeReport, outcome: Outcome) -> list[IdentifiedPerson]:
+    return [IdentifiedPerson(identifier=o.identifier, person_id=o.person_id) for o in report.having(outcome)]
+
+
+def _not_found(report: ManualChangeReport) -> list[str]:
+    return [o.identifier for o in report.having(Outcome.NOT_FOUND)]
+
+
+def _invalid(report: ManualChangeReport) -> list[InvalidIdentifier]:
+    return [InvalidIdentifier(identifier=o.identifier, message=o.message) for o in report.having(Outcome.INVALID)]
+
+
+@strawberry.type(description="What adding did, per identifier; the segment as it is now.")
+class PeopleAddedToSegment:
+    segment: Segment
+    added: list[IdentifiedPerson]
+    already_members: list[IdentifiedPerson]
+    not_found: list[str] = strawberry.field(description="Identifiers that name no person of the workspace.")
+    invalid: list[InvalidIdentifier]
+
+
+@strawberry.type(description="What removing did, per identifier; the segment as it is now.")
+class PeopleRemovedFromSegment:
+    segment: Segment
+    removed: list[IdentifiedPerson]
+    already_absent: list[IdentifiedPerson] = strawberry.field(description="People who were not members.")
+    not_found: list[str] = strawberry.field(description="Identifiers that name no person of the workspace.")
+    invalid: list[InvalidIdentifier]
+
+
+@strawberry.type(description="A CSV row that was not imported.")
+class CsvBadRow:
+    line: int = strawberry.field(description="Where the row starts in the file; the header is line 1.")
+    problem: CsvRowProblem
+    message: str
+
+
+@strawberry.type(description="What an import did, or would do (dryRun): the same report either way.")
+class SegmentImport:
+    segment: Segment
+    mode: ImportMode
+    dry_run: bool
+    rows: int = strawberry.field(description="Data rows read; blank lines are not rows.")
+    added: int
+    already_members: int
+    removed: int = strawberry.field(description="REPLACE: members the file does not name.")
+    not_found: int
+    invalid: int = strawberry.field(description="Rows with an empty or invalid identifier.")
+    duplicates: int
+    malformed: int
+    bad_row_count: int
+    bad_rows: list[CsvBadRow] = strawberry.field(description="The first bad rows, in line order (at most 1,000).")
+
+    @classmethod
+    def of(cls, segment: Segment, report: ImportReport) -> SegmentImport:
+        return cls(
+            segment=segment,
+            mode=report.mode,
+            dry_run=report.dry_run,
+            rows=report.rows,
+            added=report.added,
+            already_members=report.already_members,
+            removed=report.removed,
+            not_found=report.count(RowProblemValue.UNKNOWN_PERSON),
+            invalid=report.count(RowProblemValue.EMPTY_IDENTIFIER) + report.count(RowProblemValue.INVALID_IDENTIFIER),
+            duplicates=report.count(RowProblemValue.DUPLICATE),
+            malformed=report.count(RowProblemValue.MALFORMED_LINE),
+            bad_row_count=report.bad_row_count,
+            bad_rows=[CsvBadRow(line=row.line, problem=row.problem, message=row.message) for row in report.bad_rows],
+        )
+
+
+SegmentRefusal = NotFoundError | NotManualSegmentError
+AddPeopleToSegmentResult = Annotated[
+    PeopleAddedToSegment | ValidationError | SegmentRefusal, strawberry.union("AddPeopleToSegmentResult")
+]
+RemovePeopleFromSegmentResult = Annotated[
+    PeopleRemovedFromSegment | ValidationError | SegmentRefusal, strawberry.union("RemovePeopleFromSegmentResult")
+]
+ImportSegmentMembersResult = Annotated[
+    SegmentImport | ImportFileError | SegmentRefusal, strawberry.union("ImportSegmentMembersResult")
+]
+
+
+def _refusal(error: SegmentNotFound | NotAManualSegment) -> SegmentRefusal:
+    if isinstance(error, SegmentNotFound):
+        return NotFoundError(message=str(error))
+    return NotManualSegmentError(message=str(error))
+
+
+async def _current(info: Info, segment_id: str) -> Segment:
+    return Segment.from_record(await get_segment(info.context.db, info.context.workspace.id, segment_id))
+
+
+async def _change(
+    info: Info, direction: Direction, segment_id: strawberry.ID, ids: list[str], id_type: IdKind
+) -> ManualChangeReport | ValidationError | SegmentRefusal:
+    try:
+        return await change_membership(
+            info.context.db,
+            membership_engine(info),
+            info.context.workspace.id,
+            str(segment_id),
+            direction=direction,
+            kind=IdKind(id_type),
+            identifiers=ids,
+        )
+    except ManualChangeInvalid as invalid:
+        return ValidationError(
+            message=str(invalid), problems=[ValidationProblem(path="/ids", code="INVALID_VALUE", message=str(invalid))]
+        )
+    except (SegmentNotFound, NotAManualSegment) as error:
+        return _refusal(error)
+
+
+IdsArgument = Annotated[list[str], strawberry.argument(description="1 to 1,000 identifiers of the kind idType says.")]
+IdTypeArgument = Annotated[IdType, strawberry.argument(description="Defaults to ID (the profile id).")]
+
+
+@strawberry.type
+class ManualSegmentsMutation:
+    @strawberry.mutation(description="Adds existing people to a MANUAL segment; reports on every identifier.")
+    async def add_people_to_segment(
+        self, info: Info, segment_id: strawberry.ID, ids: IdsArgument, id_type: IdTypeArgument = IdKind.ID
+    ) -> AddPeopleToSegmentResult:
+        report = await _change(info, Direction.ADD, segment_id, ids, id_type)
+        if not isinstance(report, ManualChangeReport):
+            return report
+        return PeopleAddedToSegment(
+            segment=await _current(info, str(segment_id)),
+            added=_people(report, Outcome.ADDED),
+            already_members=_people(report, Outcome.ALREADY_MEMBER),
+            not_found=_not_found(report),
+            invalid=_invalid(report),
+        )
+
+    @strawberry.mutation(description="Removes people from a MANUAL segment; reports on every identifier.")
+    async def remove_people_from_segment(
+        self, info: Info, segment_id: strawberry.ID, ids: IdsArgument, id_type: IdTypeArgument = IdKind.ID
+    ) -> RemovePeopleFromSegmentResult:
+        report = await _change(info, Direction.REMOVE, segment_id, ids, id_type)
+        if not isinstance(report, ManualChangeReport):
+            return report
+        return PeopleRemovedFromSegment(
+            segment=await _current(info, str(segment_id)),
+            removed=_people(report, Outcome.REMOVED),
+            already_absent=_people(report, Outcome.ALREADY_ABSENT),
+            not_found=_not_found(report),
+            invalid=_invalid(report),
+        )
+
+    @strawberry.mutation(
+        description="Imports a CSV file (UTF-8, a header line) into a MANUAL segment. The identifier column is the "
+        "one named id, email or cio_id (case-insensitive; with several, each row uses its first non-empty one), or "
+        "the one `column` names. Bad rows are reported and skipped; good rows are imported."
+    )
+    async def import_segment_members(
+        self,
+        info: Info,
+        segment_id: strawberry.ID,
+        file: Upload,
+        mode: ImportMode = ImportModeValue.APPEND,
+        dry_run: Annotated[bool, strawberry.argument(description="Report what would happen; change nothing.")] = False,
+        column: Annotated[str | None, strawberry.argument(description="The identifier column's header.")] = None,
+        id_type: Annotated[
+            IdType | None, strawberry.argument(description="What `column` holds, if its name does not say.")
+        ] = None,
+    ) -> ImportSegmentMembersResult:
+        # The Upload scalar takes any variable value; only a file part has `.file`.
+        binary = getattr(file, "file", None)
+        if binary is None:
+            return ImportFileError(message="file: send the CSV as a file part of a multipart request (GraphQL multipart request spec)")
+        try:
+            report = await import_members(
+                info.context.db,
+                membership_engine(info),
+                info.context.workspace.id,
+                str(segment_id),
+                binary,
+                mode=ImportModeValue(mode),
+                dry_run=dry_run,
+                column=column,
+                id_type=None if id_type is None else IdKind(id_type),
+            )
+        except CsvImportError as error:
+            return ImportFileError(message=str(error))
+        except (SegmentNotFound, NotAManualSegment) as error:
+            return _refusal(error)
+        return SegmentImport.of(await _current(info, str(segment_id)), report)
