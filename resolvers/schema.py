@@ -17,10 +17,14 @@ from strawberry.types import ExecutionContext
 from api.settings import Settings
 from resolvers.errors import ERROR_TYPES, should_mask_error
 from resolvers.people.queries import PeopleQuery
+from resolvers.segments.manual import ManualSegmentsMutation
+from resolvers.segments.mutations import SegmentsMutation
+from resolvers.segments.queries import SegmentsQuery
+from resolvers.segments.subscriptions import SegmentsSubscription
 
-QUERIES: tuple[type, ...] = (PeopleQuery,)
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery)
+MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (SegmentsSubscription,)
 
 
 def _merged(name: str, roots: tuple[type, ...]) -> type | None:

@@ -177,21 +177,25 @@ class MembershipEngine:
         if segment_id not in self._builds:
             task = asyncio.create_task(self._build_until_current(workspace_id, segment_id), name=f"build-{segment_id}")
             self._builds[segment_id] = task
-            task.add_done_callback(lambda _: self._builds.pop(segment_id, None))
 
     async def _build_until_current(self, workspace_id: str, segment_id: str) -> None:
-        while segment_id in self._rebuild_requested:
-            self._rebuild_requested.discard(segment_id)
-            try:
-                await self._build(workspace_id, segment_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.exception("build of segment %s failed", segment_id)
-                await self._db[SEGMENTS].update_one(
-                    {"_id": segment_id, "ws": workspace_id},
-                    {"$set": {"state": str(SegmentState.FAILED), "failure": f"{type(error).__name__}: {error}"}},
-                )
+        try:
+            while segment_id in self._rebuild_requested:
+                self._rebuild_requested.discard(segment_id)
+                try:
+                    await self._build(workspace_id, segment_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    log.exception("build of segment %s failed", segment_id)
+                    await self._db[SEGMENTS].update_one(
+                        {"_id": segment_id, "ws": workspace_id},
+                        {"$set": {"state": str(SegmentState.FAILED), "failure": f"{type(error).__name__}: {error}"}},
+                    )
+        finally:
+            # No await between the last check above and this: a build
+            # requested meanwhile finds no task and starts its own.
+            self._builds.pop(segment_id, None)
 
     async def _build(self, workspace_id: str, segment_id: str) -> None:
         segment = await find_segment(self._db, workspace_id, segment_id)

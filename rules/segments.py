@@ -192,19 +192,26 @@ def _text_problems(name: object, description: object) -> list[InputProblem]:
     return problems
 
 
+def validate_condition(raw: object, *, others: list[Segment], self_id: str | None = None) -> Condition:
+    """Parse `raw` against the workspace's segments; SegmentInvalid lists every error."""
+    known = {s.id: parsed_condition(s) for s in others if s.id != self_id}
+    try:
+        return parse_condition(raw, segments=known, self_id=self_id)
+    except ConditionInvalid as invalid:
+        raise SegmentInvalid(
+            [InputProblem(code=str(e.code), path=f"/condition{e.path}", message=e.message) for e in invalid.errors]
+        ) from None
+
+
 def _validated_condition(
     raw: object, *, others: list[Segment], self_id: str | None, problems: list[InputProblem]
 ) -> dict[str, Any] | None:
     """The canonical JSON of `raw`, or None with its errors added to `problems`."""
-    known = {s.id: parsed_condition(s) for s in others if s.id != self_id}
     try:
-        condition = parse_condition(raw, segments=known, self_id=self_id)
-    except ConditionInvalid as invalid:
-        problems.extend(
-            InputProblem(code=str(e.code), path=f"/condition{e.path}", message=e.message) for e in invalid.errors
-        )
+        return condition_to_json(validate_condition(raw, others=others, self_id=self_id))
+    except SegmentInvalid as invalid:
+        problems.extend(invalid.problems)
         return None
-    return condition_to_json(condition)
 
 
 # -- service -------------------------------------------------------------------

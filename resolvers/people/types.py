@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -14,6 +14,9 @@ from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.scalars import JSON, datetime_from_stored
 from rules.collections import DELIVERIES, EVENTS
 from rules.ingest_documents import DELIVERY_METRICS
+
+if TYPE_CHECKING:
+    from resolvers.segments.types import PersonSegment
 
 NEWEST_EVENTS_FIRST = SortOrder(fields=(("ts", -1), ("_id", -1)))
 NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
@@ -167,4 +170,10 @@ class Person:
             to_node=Delivery.from_document,
         )
 
-    # `segments` (the person's segment memberships) is added by resolvers/segments/.
+    @strawberry.field(description="The segments the person is in, with when they entered.")
+    async def segments(
+        self, info: Info
+    ) -> list[Annotated[PersonSegment, strawberry.lazy("resolvers.segments.types")]]:
+        from resolvers.segments.types import segments_of_person
+
+        return await segments_of_person(info, str(self.cio_id))

@@ -1,0 +1,1 @@
+"""Segments over GraphQL: CRUD, members, history, preview, explain, subscription."""

@@ -1,0 +1,98 @@
+"""`createSegment`, `updateSegment`, `deleteSegment`: results are unions,
+errors are data (resolvers/errors.py)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.context import Info
+from resolvers.errors import NotFoundError
+from resolvers.segments.conditions import ConditionInput, condition_input_to_json
+from resolvers.segments.types import (
+    ConflictError,
+    DeletedSegment,
+    DeleteSegmentResult,
+    Segment,
+    SegmentResult,
+    SegmentType,
+    membership_engine,
+    validation_error,
+)
+from rules.segments import (
+    SegmentDraft,
+    SegmentInUse,
+    SegmentInvalid,
+    SegmentNotFound,
+    SegmentPatch,
+    SegmentService,
+)
+from rules.segments import SegmentType as SegmentTypeValue
+
+
+@strawberry.input
+class CreateSegmentInput:
+    name: str
+    description: str | None = None
+    type: SegmentType = SegmentTypeValue.DATA_DRIVEN
+    condition: ConditionInput | None = strawberry.field(default=None, description="Required for DATA_DRIVEN, absent for MANUAL.")
+
+
+@strawberry.input(description="Fields to change; absent fields stay as they are.")
+class UpdateSegmentInput:
+    name: str | None = None
+    description: str | None = None
+    condition: ConditionInput | None = strawberry.field(
+        default=None, description="A new condition rebuilds the segment; refused while other segments refer to it."
+    )
+
+
+def _service(info: Info) -> SegmentService:
+    return SegmentService(info.context.db, info.context.services.clock, membership_engine(info))
+
+
+def _conflict(error: SegmentInUse) -> ConflictError:
+    return ConflictError(message=str(error), segment_ids=[strawberry.ID(s.id) for s in error.referrers])
+
+
+def _condition_json(condition: ConditionInput | None) -> object | None:
+    return None if condition is None else condition_input_to_json(condition)
+
+
+@strawberry.type
+class SegmentsMutation:
+    @strawberry.mutation(description="Creates a segment; a DATA_DRIVEN one starts BUILDING its members.")
+    async def create_segment(self, info: Info, input: CreateSegmentInput) -> SegmentResult:
+        draft = SegmentDraft(
+            name=input.name,
+            description=input.description,
+            type=SegmentTypeValue(input.type),
+            condition=_condition_json(input.condition),
+        )
+        try:
+            segment = await _service(info).create(info.context.workspace.id, draft)
+        except SegmentInvalid as invalid:
+            return validation_error(invalid.problems, prefix="/input")
+        return Segment.from_record(segment)
+
+    @strawberry.mutation
+    async def update_segment(self, info: Info, id: strawberry.ID, input: UpdateSegmentInput) -> SegmentResult:
+        patch = SegmentPatch(name=input.name, description=input.description, condition=_condition_json(input.condition))
+        try:
+            segment = await _service(info).update(info.context.workspace.id, str(id), patch)
+        except SegmentInvalid as invalid:
+            return validation_error(invalid.problems, prefix="/input")
+        except SegmentNotFound as missing:
+            return NotFoundError(message=str(missing))
+        except SegmentInUse as in_use:
+            return _conflict(in_use)
+        return Segment.from_record(segment)
+
+    @strawberry.mutation(description="Deletes a segment with its memberships and history; refused while others refer to it.")
+    async def delete_segment(self, info: Info, id: strawberry.ID) -> DeleteSegmentResult:
+        try:
+            segment = await _service(info).delete(info.context.workspace.id, str(id))
+        except SegmentNotFound as missing:
+            return NotFoundError(message=str(missing))
+        except SegmentInUse as in_use:
+            return _conflict(in_use)
+        return DeletedSegment(id=strawberry.ID(segment.id), name=segment.name)
