@@ -13,8 +13,8 @@ from resolvers.errors import UserError
 from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.people.types import Person
 from resolvers.scalars import JSON
-from rules.collections import PEOPLE
-from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
+from rules.collections import IDENTITIES, PEOPLE
+from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))
@@ -36,6 +36,17 @@ def _identifier(argument: str, kind: IdKind, value: str) -> Identifier:
         return Identifier(kind=kind, value=value)
     except InvalidIdentifier as problem:
         raise UserError(f"{argument}: {problem}") from None
+
+
+async def _cio_id_of(info: Info, identifier: Identifier) -> str | None:
+    if identifier.kind is IdKind.CIO_ID:
+        return identifier.value
+    # One key, so one `_id` equality: `rules.identifiers.resolve_people` batches
+    # with `$in`, which the embedded store answers by scanning all identities.
+    ws = info.context.workspace.id
+    key = identity_key(ws, identifier.kind, identifier.value)
+    identity = await info.context.db[IDENTITIES].find_one({"_id": key, "ws": ws})
+    return identity["personId"] if identity else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,11 +87,8 @@ class PeopleQuery:
         if len(given) != 1:
             names = ", ".join(name for name, _, _ in given) or "none"
             raise UserError(f"person: give exactly one of id, email or cioId (got {names})")
-        identifier = _identifier(*given[0])
-        found = await resolve_people(info.context.db, info.context.workspace.id, [identifier])
-        if identifier not in found:
-            return None
-        document = await info.context.loaders.person_by_cio_id.load(found[identifier])
+        cio_id = await _cio_id_of(info, _identifier(*given[0]))
+        document = await info.context.loaders.person_by_cio_id.load(cio_id) if cio_id else None
         return Person.from_document(document) if document else None
 
     @strawberry.field(description="People of the workspace in a stable order, optionally filtered.")
