@@ -1,4 +1,6 @@
-"""No query of one workspace returns or counts another workspace's people or activity."""
+"""No query or route of one workspace returns, counts or changes another workspace's people or activity."""
+
+import httpx
 
 from graphql_seed import T0, delivery, device, documents, event, insert, person
 
@@ -12,7 +14,7 @@ query ($cioId: ID) {
   byCioId: person(cioId: $cioId) { ...activity }
 }
 fragment activity on Person {
-  cioId
+  cioId attributes suppressed
   devices { token }
   events { totalCount edges { node { name } } }
   deliveries { totalCount edges { node { deliveryId } } }
@@ -52,6 +54,8 @@ def test_graphql_sees_only_the_callers_workspace(server):
             assert {edge["node"]["cioId"] for edge in data[listing]["edges"]} == {shared, own}, (name, listing)
         expected_activity = {
             "cioId": shared,
+            "attributes": {"plan": "pro"},
+            "suppressed": False,
             "devices": [{"token": f"token-of-{name}"}],
             "events": {"totalCount": 1, "edges": [{"node": {"name": f"event-of-{name}"}}]},
             "deliveries": {"totalCount": 1, "edges": [{"node": {"deliveryId": f"delivery-of-{name}"}}]},
@@ -60,3 +64,43 @@ def test_graphql_sees_only_the_callers_workspace(server):
         for other_cio_id in other:
             assert server.graphql(ws, EVERYTHING_VISIBLE, {"cioId": other_cio_id})["data"]["byCioId"] is None
     assert server.graphql(ws_a, '{ person(id: "only-b") { cioId } }') == {"data": {"person": None}}
+
+
+def test_track_api_with_one_workspaces_keys_cannot_change_anothers_people(server):
+    ws_a, shared_a, _ = _workspace_with_data(server, "a")
+    ws_b, shared_b, own_b = _workspace_with_data(server, "b")
+    b_before = [server.graphql(ws_b, EVERYTHING_VISIBLE, {"cioId": cio_id}) for cio_id in (shared_b, own_b)]
+    b_person = f"/api/v1/customers/cio_{shared_b}"
+    attempts = [
+        ("PUT", b_person, {"plan": "hacked"}),
+        ("POST", f"{b_person}/events", {"name": "hacked"}),
+        ("PUT", f"{b_person}/devices", {"device": {"id": "token-of-b", "platform": "android"}}),
+        ("DELETE", f"{b_person}/devices/token-of-b", {}),
+        ("POST", f"{b_person}/suppress", {}),
+        ("POST", "/api/v1/merge_customers", {"primary": {"id": "shared"}, "secondary": {"cio_id": shared_b}}),
+        ("POST", "/api/v2/batch", {"batch": [
+            {"type": "person", "action": "identify", "identifiers": {"cio_id": shared_b}, "attributes": {"plan": "hacked"}},
+            {"type": "person", "action": "event", "identifiers": {"cio_id": own_b}, "name": "hacked"},
+        ]}),
+        ("DELETE", b_person, {}),
+        # Names that exist in both workspaces address A's own people.
+        ("PUT", "/api/v1/customers/shared", {"plan": "changed-in-a"}),
+        ("PUT", "/api/v1/customers/only-b@example.com", {"plan": "created-in-a"}),
+        ("DELETE", "/api/v1/customers/shared/devices/token-of-b", {}),
+    ]
+    with server.track(ws_a) as track_a:
+        for method, path, body in attempts:
+            response = track_a.request(method, path, json=body)
+            assert response.status_code < 500, (method, path, response.text)
+
+    assert [server.graphql(ws_b, EVERYTHING_VISIBLE, {"cioId": cio_id}) for cio_id in (shared_b, own_b)] == b_before
+    a_view = server.graphql(ws_a, '{ people { totalCount } person(id: "shared") { cioId attributes } }')["data"]
+    assert a_view["person"] == {"cioId": shared_a, "attributes": {"plan": "changed-in-a"}}
+    assert a_view["people"]["totalCount"] == 3  # shared, only-a, and only-b@example.com created in A
+
+    mixed = httpx.put(
+        f"{server.base_url}/api/v1/customers/shared",
+        json={"plan": "hacked"},
+        auth=(ws_b["siteId"], ws_a["trackApiKey"]),
+    )
+    assert mixed.status_code == 401
