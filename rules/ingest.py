@@ -194,9 +194,11 @@ class _Plan:
         key = identity_key(self.ws, kind, value)
         self.identities.put(key, identity_document(self.ws, kind, value, person_id))
 
-    def release(self, kind: str, value: str | None) -> None:
+    async def release(self, kind: str, value: str | None) -> None:
         if value:
-            self.identities.delete(identity_key(self.ws, kind, value))
+            key = identity_key(self.ws, kind, value)
+            await self._load(self.identities, [key])
+            self.identities.delete(key)
 
     async def set_identifier(self, person: dict[str, Any], kind: IdKind, value: str, where: str) -> None:
         """Give the person a profile id or email, unless someone else has it."""
@@ -209,7 +211,7 @@ class _Plan:
         if current is not None and kind is IdKind.EMAIL and current.lower() == value.lower():
             person["email"] = value  # same identity, new spelling
             return
-        self.release(kind, current)
+        await self.release(kind, current)
         self.claim(kind, value, person["_id"])
         person[kind.value] = value
         if kind is IdKind.EMAIL:
@@ -376,8 +378,8 @@ class _Plan:
         if person_id is None:
             return  # already gone: deleting is idempotent
         person = await self.person(person_id)
-        self.release(IdKind.ID, person["id"])
-        self.release(IdKind.EMAIL, person["email"])
+        await self.release(IdKind.ID, person["id"])
+        await self.release(IdKind.EMAIL, person["email"])
         self.people.delete(person_id)
         for table in (self.devices, self.deliveries):
             for key in table.owned_by(person_id):
@@ -409,7 +411,7 @@ class _Plan:
         self.people.delete(secondary_id)
         for kind in (IdKind.ID, IdKind.EMAIL):
             value = secondary[kind.value]
-            self.release(kind, value)
+            await self.release(kind, value)
             if value and primary[kind.value] is None:
                 self.claim(kind, value, primary_id)
                 primary[kind.value] = value
