@@ -16,9 +16,11 @@ run: $(STAMP)
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml scripts/find-python
-	@PYBIN=$$(scripts/find-python) || exit 1; \
-	 echo "Using $$PYBIN"; \
-	 rm -rf $(VENV); "$$PYBIN" -m venv $(VENV)
+	@if ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
+	   PYBIN=$$(scripts/find-python) || exit 1; \
+	   echo "Creating $(VENV) with $$PYBIN"; \
+	   rm -rf $(VENV) && "$$PYBIN" -m venv $(VENV); \
+	 fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
