@@ -104,3 +104,28 @@ def test_track_api_with_one_workspaces_keys_cannot_change_anothers_people(server
         auth=(ws_b["siteId"], ws_a["trackApiKey"]),
     )
     assert mixed.status_code == 401
+
+
+def test_segment_counts_and_memberships_stay_in_their_workspace(server):
+    ws_a, shared_a, own_a = _workspace_with_data(server, "a")
+    ws_b, _, _ = _workspace_with_data(server, "b")
+    pro = {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}
+    created = server.graphql(
+        ws_b,
+        "mutation ($c: ConditionInput!) { createSegment(input: {name: \"Pro\", condition: $c}) { ... on Segment { id } } }",
+        {"c": pro},
+    )["data"]["createSegment"]
+    server.call(lambda services: services.components["membership"].wait_for_builds())
+    assert server.graphql(ws_b, 'query ($id: ID!) { segment(id: $id) { memberCount } }', {"id": created["id"]}) == {
+        "data": {"segment": {"memberCount": 2}}
+    }
+
+    seen_by_a = server.graphql(
+        ws_a,
+        "query ($c: ConditionInput!, $cioId: ID) { segments { id } previewSegment(condition: $c) {"
+        " ... on SegmentPreview { count sample { cioId } } } person(cioId: $cioId) { segments { segment { id } } } }",
+        {"c": pro, "cioId": shared_a},
+    )
+    assert seen_by_a["data"]["segments"] == [] and seen_by_a["data"]["person"]["segments"] == []
+    preview = seen_by_a["data"]["previewSegment"]
+    assert preview["count"] == 2 and {p["cioId"] for p in preview["sample"]} == {shared_a, own_a}
