@@ -16,9 +16,11 @@ from typing import Any
 
 from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.lowering import ActivityCount, lower
+from rules.parse import duration_json
 from rules.model import (
     NEGATED,
     ORDER_OPERATORS,
+    RELATIVE_TIME_OPERATORS,
     All,
     AnyOf,
     AttributeCondition,
@@ -219,16 +221,23 @@ _OP_PHRASE = {
     Operator.MATCHES: "matching",
     Operator.BEFORE: "before",
     Operator.AFTER: "after",
-    Operator.WITHIN_LAST: "within the last (seconds)",
-    Operator.MORE_THAN_AGO: "more than this many seconds ago",
+    Operator.WITHIN_LAST: "within the last",
+    Operator.MORE_THAN_AGO: "more than this long ago:",
 }
 _COUNT_PHRASE = {CountOp.AT_LEAST: "at least", CountOp.AT_MOST: "at most", CountOp.EXACTLY: "exactly"}
+
+
+def _duration_phrase(seconds: float) -> str:
+    ((unit, amount),) = duration_json(seconds).items()
+    return f"{amount:g} {unit[:-1] if amount == 1 else unit}"
 
 
 def _predicate_phrase(predicate: Predicate) -> str:
     phrase = _OP_PHRASE[predicate.op]
     if predicate.value is None:
         return phrase
+    if predicate.op in RELATIVE_TIME_OPERATORS:
+        return f"{phrase} {_duration_phrase(predicate.value)}"
     shown = list(predicate.value) if isinstance(predicate.value, tuple) else predicate.value
     return f"{phrase} {shown!r}"
 
@@ -237,7 +246,7 @@ def _window_phrase(window: TimeWindow | None) -> str:
     if window is None:
         return ""
     if window.within_seconds is not None:
-        return f" in the last {window.within_seconds:g} seconds"
+        return f" in the last {_duration_phrase(window.within_seconds)}"
     return "".join(
         f" {word} {bound:g}" for word, bound in (("from", window.start), ("until", window.end)) if bound is not None
     )

@@ -318,27 +318,23 @@ def time_range_of(predicate: Predicate, now: float) -> TimeRange | None:
     return None
 
 
-def _check_children(children: object) -> None:
-    if not isinstance(children, tuple) or not children:
-        raise InvalidNode(ErrorCode.EMPTY_GROUP, "", "a group needs at least one condition")
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    children: tuple[Condition, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.children, tuple) or not self.children:
+            raise InvalidNode(ErrorCode.EMPTY_GROUP, "", "a group needs at least one condition")
 
 
 @dataclass(frozen=True, kw_only=True)
-class All:
+class All(Group):
     key: ClassVar[str] = "all"
-    children: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        _check_children(self.children)
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnyOf:
+class AnyOf(Group):
     key: ClassVar[str] = "any"
-    children: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        _check_children(self.children)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -376,7 +376,7 @@ def parse_condition(
 # -- canonical JSON ----------------------------------------------------------
 
 
-def _duration_json(seconds: float) -> dict[str, float]:
+def duration_json(seconds: float) -> dict[str, float]:
     for unit, size in DURATION_UNITS.items():
         if seconds % size == 0:
             amount = seconds / size
@@ -388,7 +388,7 @@ def _predicate_json(predicate: Predicate) -> dict[str, Any]:
     out: dict[str, Any] = {"path": predicate.path} if hasattr(predicate, "path") else {}
     out["op"] = str(predicate.op)
     if predicate.op in (Operator.WITHIN_LAST, Operator.MORE_THAN_AGO):
-        out["value"] = _duration_json(predicate.value)
+        out["value"] = duration_json(predicate.value)
     elif isinstance(predicate.value, tuple):
         out["value"] = list(predicate.value)
     elif predicate.value is not None:
@@ -398,7 +398,7 @@ def _predicate_json(predicate: Predicate) -> dict[str, Any]:
 
 def _window_json(window: TimeWindow) -> dict[str, Any]:
     if window.within_seconds is not None:
-        return {"within": _duration_json(window.within_seconds)}
+        return {"within": duration_json(window.within_seconds)}
     return {k: v for k, v in (("from", window.start), ("to", window.end)) if v is not None}
 
 
