@@ -9,6 +9,7 @@ quadratic, so uniqueness of profile ids and emails lives in the
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 WORKSPACES = "workspaces"
@@ -44,3 +45,23 @@ async def ensure_indexes(db: Any) -> None:
     for collection, fields in INDEXES.items():
         for field in fields:
             await db[collection].create_index(field, name=f"{field}_1")
+
+
+# Concurrent `_id` lookups in flight at once (a connection pool's worth on MongoDB).
+LOOKUP_CONCURRENCY = 500
+
+
+async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projection: dict | None = None) -> list[dict[str, Any]]:
+    """Documents of the workspace with these `_id`s, one `_id` lookup per id.
+
+    Not `{"_id": {"$in": ids}}`: the embedded engine answers `$in` (on `_id`
+    or on an indexed field) by scanning the collection again for every match
+    (500 ids among 20,000 documents: 14 s, against 0.5 ms per `_id` lookup).
+    On MongoDB the lookups run concurrently on the connection pool.
+    """
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), LOOKUP_CONCURRENCY):
+        chunk = ids[start : start + LOOKUP_CONCURRENCY]
+        docs = await asyncio.gather(*(collection.find_one({"_id": key, "ws": workspace_id}, projection) for key in chunk))
+        found.extend(doc for doc in docs if doc is not None)
+    return found

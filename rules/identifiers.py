@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rules.collections import IDENTITIES, PEOPLE
+from rules.collections import IDENTITIES, PEOPLE, find_by_ids
 
 # Customer.io: ids and emails are at most 150 bytes.
 MAX_IDENTIFIER_BYTES = 150
@@ -103,11 +103,9 @@ async def resolve_people(db: Any, workspace_id: str, identifiers: Iterable[Ident
     wanted = set(identifiers)
     found: dict[Identifier, str] = {}
     cio_ids = [ident.value for ident in wanted if ident.kind is IdKind.CIO_ID]
-    if cio_ids:
-        existing = {doc["_id"] async for doc in db[PEOPLE].find({"_id": {"$in": cio_ids}, "ws": workspace_id}, {"_id": 1})}
-        found.update({ident: ident.value for ident in wanted if ident.kind is IdKind.CIO_ID and ident.value in existing})
+    existing = {doc["_id"] for doc in await find_by_ids(db[PEOPLE], workspace_id, cio_ids, {"_id": 1})}
+    found.update({ident: ident.value for ident in wanted if ident.kind is IdKind.CIO_ID and ident.value in existing})
     keyed = {identity_key(workspace_id, ident.kind, ident.value): ident for ident in wanted if ident.kind is not IdKind.CIO_ID}
-    if keyed:
-        async for doc in db[IDENTITIES].find({"_id": {"$in": list(keyed)}, "ws": workspace_id}):
-            found[keyed[doc["_id"]]] = doc["personId"]
+    for doc in await find_by_ids(db[IDENTITIES], workspace_id, list(keyed)):
+        found[keyed[doc["_id"]]] = doc["personId"]
     return found

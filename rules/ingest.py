@@ -2,7 +2,7 @@
 
 `apply_requests` takes the operations of one or more requests of a
 workspace (a v2 batch, or single v1 calls grouped by the writer in
-rules/ingest_writer.py), loads what they touch in a few `$in` reads, applies
+rules/ingest_writer.py), loads what they touch by `_id` up front, applies
 them in memory and in order, and writes the result with grouped writes:
 `insert_many` for new documents, `bulk_write` updates for changed ones,
 `update_many`/`delete_many` for a person's activity on merge and delete.
@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
+from rules.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
 from rules.identifiers import Identifier, IdKind, anonymous_key, identity_document, identity_key, new_cio_id
 from rules.ingest_documents import (
     delivery_document,
@@ -111,11 +111,10 @@ class _Plan:
     async def _load(self, table: Table, keys: Iterable[str]) -> None:
         missing = table.missing(set(keys))
         if missing:
-            docs = await self.db[table.collection].find({"_id": {"$in": missing}, "ws": self.ws}).to_list()
-            table.loaded(docs, missing)
+            table.loaded(await find_by_ids(self.db[table.collection], self.ws, missing), missing)
 
     async def prefetch(self, operations: list[Operation]) -> None:
-        """Load in a few `$in` reads what the operations will touch; anything missed loads on demand."""
+        """Load up front what the operations will touch; anything missed loads on demand."""
         identifiers = [ident for op in operations for ident in _identifiers_of(op)]
         identity_keys = {identity_key(self.ws, i.kind, i.value) for i in identifiers if i.kind is not IdKind.CIO_ID}
         anonymous_ids = {op.anonymous_id for op in operations if isinstance(op, (Identify, TrackEvent)) and op.anonymous_id}
@@ -127,17 +126,10 @@ class _Plan:
         person_ids |= {doc["personId"] for table in (self.identities, self.devices, self.deliveries) for doc in table.current_docs()}
         await self._load(self.people, person_ids)
         client_ids = [event_id(self.ws, op.client_id) for op in operations if isinstance(op, TrackEvent) and op.client_id]
-        if client_ids:
-            found = self.db[EVENTS].find({"_id": {"$in": client_ids}, "ws": self.ws}, {"_id": 1})
-            self.known_event_ids = {doc["_id"] async for doc in found}
-        identified_anonymous = [op.anonymous_id for op in operations if isinstance(op, Identify) and op.anonymous_id]
-        if identified_anonymous:
-            pending = self.db[EVENTS].find(
-                {"ws": self.ws, "anonymousId": {"$in": identified_anonymous}, "personId": None},
-                {"anonymousId": 1, "type": 1, "name": 1},
-            )
-            async for doc in pending:
-                self.anonymous_topics.setdefault(doc["anonymousId"], set()).add(event_topic(doc["type"], doc["name"]))
+        self.known_event_ids = {doc["_id"] for doc in await find_by_ids(self.db[EVENTS], self.ws, client_ids, {"_id": 1})}
+        for anonymous_id in {op.anonymous_id for op in operations if isinstance(op, Identify) and op.anonymous_id}:
+            pending = self.db[EVENTS].find({"ws": self.ws, "anonymousId": anonymous_id, "personId": None}, {"type": 1, "name": 1})
+            self.anonymous_topics[anonymous_id] = {event_topic(doc["type"], doc["name"]) async for doc in pending}
 
     # -- people and identities ---------------------------------------------------
 
@@ -503,7 +495,7 @@ class _Plan:
                 await self.db[op.collection].update_many(op.filter, op.update)
         for collection, (_, _, deletes) in changes.items():
             if deletes:
-                await self.db[collection].delete_many({"_id": {"$in": deletes}, "ws": self.ws})
+                await self.db[collection].bulk_write([DeleteOne({"_id": key, "ws": self.ws}) for key in deletes])
 
     async def _claim_identities(self, inserts: list[dict[str, Any]]) -> None:
         """Insert new identities first: a duplicate `_id` means someone else claimed one meanwhile."""
