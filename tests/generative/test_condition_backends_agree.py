@@ -12,8 +12,18 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rules.compile import matching_person_ids
+from rules.evaluate import evaluate
 from rules.parse import parse_condition
-from tests.spec.world import DAY, HOUR, NOW, Person, members_by_evaluator, members_by_pipelines, store_world
+from tests.spec.world import (
+    DAY,
+    HOUR,
+    NOW,
+    Person,
+    members_by_evaluator,
+    members_by_pipelines,
+    person_data,
+    store_world,
+)
 
 settings.register_profile(
     "conditions",
@@ -178,3 +188,21 @@ async def test_pipelines_select_exactly_whom_the_evaluator_accepts(db, condition
     some = [ids["p0"]]
     restricted = await matching_person_ids(db, condition, workspace_id=workspace_id, now=NOW, person_ids=some)
     assert restricted == ({ids["p0"]} if "p0" in expected else set())
+
+
+CHECK_TIMES = sorted(
+    {NOW + offset + duration + nudge for offset in OFFSETS for duration in (0, HOUR, DAY, 7 * DAY, 30 * DAY, 1) for nudge in (-1, 0, 1)}
+)
+
+
+@PROFILE
+@given(condition_json=conditions(3), person=people.map(lambda cast: cast[0]))
+def test_truth_holds_until_next_change_at(condition_json, person):
+    """next_change_at is never late: before it, the truth is what it was at now."""
+    condition = parse_condition(condition_json)
+    data = person_data(person)
+    at_now = evaluate(condition, data, now=NOW)
+    until = at_now.next_change_at if at_now.next_change_at is not None else float("inf")
+    for moment in CHECK_TIMES:
+        if NOW < moment < until:
+            assert evaluate(condition, data, now=moment).holds is at_now.holds, moment

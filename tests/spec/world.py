@@ -9,7 +9,7 @@ from typing import Any
 
 from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.compile import matching_person_ids
-from rules.evaluate import evaluate, load_person_data
+from rules.evaluate import PersonData, evaluate, load_person_data
 from rules.model import Condition
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -89,3 +89,14 @@ async def members_by_evaluator(db, workspace_id: str, condition: Condition, ids:
 
 
 BACKENDS = {"pipelines": members_by_pipelines, "evaluator": members_by_evaluator}
+
+
+def person_data(person: Person, *, person_id: str = "p") -> PersonData:
+    """The evaluator's view of a person without a store (for pure tests)."""
+    return PersonData(
+        profile={"_id": person_id, "attributes": person.attributes},
+        events=[dict(e) for e in person.events],
+        devices=[dict(d) for d in person.devices],
+        deliveries=[dict(d) for d in person.deliveries],
+        segment_ids=frozenset(person.segments),
+    )

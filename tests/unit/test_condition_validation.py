@@ -19,46 +19,46 @@ def only_error(data, **kwargs):
     return errors[0]
 
 
-@pytest.mark.parametrize(
-    "data, code, path, message_part",
-    [
-        ([], ErrorCode.INVALID_TYPE, "", "expected an object"),
-        ({"all": [{"attribute": "x"}]}, ErrorCode.INVALID_TYPE, "/all/0/attribute", "expected an object"),
-        ({"any": {"not": {}}}, ErrorCode.INVALID_TYPE, "/any", "expected a list of conditions"),
-        ({}, ErrorCode.MISSING_KEY, "", "exactly one of"),
-        ({"attribute": {"op": "eq", "value": 1}}, ErrorCode.MISSING_KEY, "/attribute/path", "path is required"),
-        ({"message": {}}, ErrorCode.MISSING_KEY, "/message/metric", "metric is required"),
-        ({"segment": {"member": True}}, ErrorCode.MISSING_KEY, "/segment/id", "id is required"),
-        ({"attribute": {"path": "a", "op": "eq", "value": 1}, "not": {"segment": {"id": "s"}}}, ErrorCode.AMBIGUOUS_NODE, "", "exactly one of"),
-        ({"alll": []}, ErrorCode.UNKNOWN_KEY, "/alll", "unknown key 'alll'"),
-        ({"event": {"name": "x", "limit": 3}}, ErrorCode.UNKNOWN_KEY, "/event/limit", "unknown key 'limit'"),
-        ({"event": {"name": "x", "window": {"within": {"weeks": 1}}}}, ErrorCode.UNKNOWN_KEY, "/event/window/within/weeks", "unknown key 'weeks'"),
-        ({"attribute": {"path": "a", "op": "greaterThan", "value": 1}}, ErrorCode.UNKNOWN_OPERATOR, "/attribute/op", "unknown op 'greaterThan'"),
-        ({"event": {"name": "x", "count": {"op": "atleast", "value": 1}}}, ErrorCode.UNKNOWN_OPERATOR, "/event/count/op", "unknown op 'atleast'"),
-        ({"attribute": {"path": "a", "op": "gt", "value": True}}, ErrorCode.INVALID_VALUE, "/attribute/value", "gt needs a number or a string"),
-        ({"attribute": {"path": "a", "op": "in", "value": []}}, ErrorCode.INVALID_VALUE, "/attribute/value", "non-empty list"),
-        ({"attribute": {"path": "a", "op": "between", "value": [5, 1]}}, ErrorCode.INVALID_VALUE, "/attribute/value", "low <= high"),
-        ({"attribute": {"path": "a", "op": "between", "value": [1, "5"]}}, ErrorCode.INVALID_VALUE, "/attribute/value", "two numbers or two strings"),
-        ({"attribute": {"path": "a", "op": "eq", "value": {"x": 1}}}, ErrorCode.INVALID_VALUE, "/attribute/value", "eq needs a string, number or boolean"),
-        ({"attribute": {"path": "a", "op": "exists", "value": 3}}, ErrorCode.INVALID_VALUE, "/attribute/value", "exists takes no value"),
-        ({"attribute": {"path": "a..b", "op": "exists"}}, ErrorCode.INVALID_VALUE, "/attribute/path", "dot-separated names"),
-        ({"attribute": {"path": "a", "op": "before", "value": "yesterday"}}, ErrorCode.INVALID_VALUE, "/attribute/value", "Unix seconds"),
-        ({"attribute": {"path": "a", "op": "withinLast", "value": {"days": 0}}}, ErrorCode.INVALID_VALUE, "/attribute/value", "greater than 0"),
-        ({"event": {"name": ""}}, ErrorCode.INVALID_VALUE, "/event/name", "non-empty string"),
-        ({"event": {"name": "x", "window": {"from": 10, "to": 5}}}, ErrorCode.INVALID_VALUE, "/event/window/to", "later than from"),
-        ({"event": {"name": "x", "window": {}}}, ErrorCode.INVALID_VALUE, "/event/window", "either"),
-        ({"event": {"name": "x", "count": {"op": "atLeast", "value": 1.5}}}, ErrorCode.INVALID_VALUE, "/event/count/value", "whole number"),
-        ({"message": {"metric": "read"}}, ErrorCode.INVALID_VALUE, "/message/metric", "unknown metric 'read'"),
-        ({"pageView": {"sameUrl": "yes"}}, ErrorCode.INVALID_VALUE, "/pageView/sameUrl", "true or false"),
-        ({"all": []}, ErrorCode.EMPTY_GROUP, "/all", "at least one condition"),
-        ({"not": {"any": []}}, ErrorCode.EMPTY_GROUP, "/not/any", "at least one condition"),
-        ({"event": {"name": "x", "count": {"op": "atMost", "value": -2}}}, ErrorCode.NEGATIVE_COUNT, "/event/count/value", "0 or more, got -2"),
-        ({"event": {"name": "x", "window": {"within": {"hours": -1}}}}, ErrorCode.NEGATIVE_WINDOW, "/event/window/within/hours", "must not be negative"),
-        ({"attribute": {"path": "a", "op": "moreThanAgo", "value": {"days": -3}}}, ErrorCode.NEGATIVE_WINDOW, "/attribute/value/days", "must not be negative"),
-        ({"attribute": {"path": "a", "op": "matches", "value": "(unclosed"}}, ErrorCode.INVALID_REGEX, "/attribute/value", "not a valid regular expression"),
-        ({"pageView": {"url": {"op": "matches", "value": "*"}}}, ErrorCode.INVALID_REGEX, "/pageView/url/value", "not a valid regular expression"),
-    ],
-)
+ERROR_CASES = [
+    ([], ErrorCode.INVALID_TYPE, "", "expected an object"),
+    ({"all": [{"attribute": "x"}]}, ErrorCode.INVALID_TYPE, "/all/0/attribute", "expected an object"),
+    ({"any": {"not": {}}}, ErrorCode.INVALID_TYPE, "/any", "expected a list of conditions"),
+    ({}, ErrorCode.MISSING_KEY, "", "exactly one of"),
+    ({"attribute": {"op": "eq", "value": 1}}, ErrorCode.MISSING_KEY, "/attribute/path", "path is required"),
+    ({"message": {}}, ErrorCode.MISSING_KEY, "/message/metric", "metric is required"),
+    ({"segment": {"member": True}}, ErrorCode.MISSING_KEY, "/segment/id", "id is required"),
+    ({"attribute": {"path": "a", "op": "eq", "value": 1}, "not": {"segment": {"id": "s"}}}, ErrorCode.AMBIGUOUS_NODE, "", "exactly one of"),
+    ({"alll": []}, ErrorCode.UNKNOWN_KEY, "/alll", "unknown key 'alll'"),
+    ({"event": {"name": "x", "limit": 3}}, ErrorCode.UNKNOWN_KEY, "/event/limit", "unknown key 'limit'"),
+    ({"event": {"name": "x", "window": {"within": {"weeks": 1}}}}, ErrorCode.UNKNOWN_KEY, "/event/window/within/weeks", "unknown key 'weeks'"),
+    ({"attribute": {"path": "a", "op": "greaterThan", "value": 1}}, ErrorCode.UNKNOWN_OPERATOR, "/attribute/op", "unknown op 'greaterThan'"),
+    ({"event": {"name": "x", "count": {"op": "atleast", "value": 1}}}, ErrorCode.UNKNOWN_OPERATOR, "/event/count/op", "unknown op 'atleast'"),
+    ({"attribute": {"path": "a", "op": "gt", "value": True}}, ErrorCode.INVALID_VALUE, "/attribute/value", "gt needs a number or a string"),
+    ({"attribute": {"path": "a", "op": "in", "value": []}}, ErrorCode.INVALID_VALUE, "/attribute/value", "non-empty list"),
+    ({"attribute": {"path": "a", "op": "between", "value": [5, 1]}}, ErrorCode.INVALID_VALUE, "/attribute/value", "low <= high"),
+    ({"attribute": {"path": "a", "op": "between", "value": [1, "5"]}}, ErrorCode.INVALID_VALUE, "/attribute/value", "two numbers or two strings"),
+    ({"attribute": {"path": "a", "op": "eq", "value": {"x": 1}}}, ErrorCode.INVALID_VALUE, "/attribute/value", "eq needs a string, number or boolean"),
+    ({"attribute": {"path": "a", "op": "exists", "value": 3}}, ErrorCode.INVALID_VALUE, "/attribute/value", "exists takes no value"),
+    ({"attribute": {"path": "a..b", "op": "exists"}}, ErrorCode.INVALID_VALUE, "/attribute/path", "dot-separated names"),
+    ({"attribute": {"path": "a", "op": "before", "value": "yesterday"}}, ErrorCode.INVALID_VALUE, "/attribute/value", "Unix seconds"),
+    ({"attribute": {"path": "a", "op": "withinLast", "value": {"days": 0}}}, ErrorCode.INVALID_VALUE, "/attribute/value", "greater than 0"),
+    ({"event": {"name": ""}}, ErrorCode.INVALID_VALUE, "/event/name", "non-empty string"),
+    ({"event": {"name": "x", "window": {"from": 10, "to": 5}}}, ErrorCode.INVALID_VALUE, "/event/window/to", "later than from"),
+    ({"event": {"name": "x", "window": {}}}, ErrorCode.INVALID_VALUE, "/event/window", "either"),
+    ({"event": {"name": "x", "count": {"op": "atLeast", "value": 1.5}}}, ErrorCode.INVALID_VALUE, "/event/count/value", "whole number"),
+    ({"message": {"metric": "read"}}, ErrorCode.INVALID_VALUE, "/message/metric", "unknown metric 'read'"),
+    ({"pageView": {"sameUrl": "yes"}}, ErrorCode.INVALID_VALUE, "/pageView/sameUrl", "true or false"),
+    ({"all": []}, ErrorCode.EMPTY_GROUP, "/all", "at least one condition"),
+    ({"not": {"any": []}}, ErrorCode.EMPTY_GROUP, "/not/any", "at least one condition"),
+    ({"event": {"name": "x", "count": {"op": "atMost", "value": -2}}}, ErrorCode.NEGATIVE_COUNT, "/event/count/value", "0 or more, got -2"),
+    ({"event": {"name": "x", "window": {"within": {"hours": -1}}}}, ErrorCode.NEGATIVE_WINDOW, "/event/window/within/hours", "must not be negative"),
+    ({"attribute": {"path": "a", "op": "moreThanAgo", "value": {"days": -3}}}, ErrorCode.NEGATIVE_WINDOW, "/attribute/value/days", "must not be negative"),
+    ({"attribute": {"path": "a", "op": "matches", "value": "(unclosed"}}, ErrorCode.INVALID_REGEX, "/attribute/value", "not a valid regular expression"),
+    ({"pageView": {"url": {"op": "matches", "value": "*"}}}, ErrorCode.INVALID_REGEX, "/pageView/url/value", "not a valid regular expression"),
+]
+
+
+@pytest.mark.parametrize("data, code, path, message_part", ERROR_CASES)
 def test_each_error_has_code_pointer_and_message(data, code, path, message_part):
     found_code, found_path, message = only_error(data)
     assert (found_code, found_path) == (code, path)
@@ -96,7 +96,15 @@ def test_too_deep_nesting_is_rejected():
     data = {"attribute": {"path": "a", "op": "exists"}}
     for _ in range(40):
         data = {"not": data}
-    assert ErrorCode.TOO_DEEP in [code for code, _, _ in errors_of(data)]
+    code, path, message = only_error(data)
+    assert (code, path) == (ErrorCode.TOO_DEEP, "/not" * 33)
+    assert "at most 32 levels" in message
+
+
+def test_every_error_code_is_exercised():
+    tested = {code for _, code, _, _ in ERROR_CASES}
+    tested |= {ErrorCode.MISSING_SEGMENT, ErrorCode.SEGMENT_CYCLE, ErrorCode.TOO_DEEP}  # tests below
+    assert tested == set(ErrorCode)
 
 
 def test_every_error_is_reported_at_once():
