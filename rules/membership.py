@@ -29,15 +29,17 @@ from typing import Any
 
 from rules.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
-from rules.collections import PEOPLE, SCHEDULES, SEGMENTS
+from rules.collections import SCHEDULES, SEGMENTS
 from rules.compile import matching_person_ids
 from rules.dependencies import Dependencies, affected_by, dependencies
 from rules.evaluate import evaluate, load_person_data
 from rules.membership_store import (
     ScheduleEntry,
+    delete_by_ids,
+    existing_people,
     member_ids,
-    memberships_of,
     recount_members,
+    segments_of_person,
     roll_forward,
     write_changes,
     write_schedules,
@@ -337,7 +339,7 @@ class MembershipEngine:
     async def _exits_of_removed_person(self, workspace_id: str, person_id: str, now: float) -> list[MembershipChange]:
         """A deleted or merged-away person leaves every segment, manual ones too."""
         await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})
-        segment_ids = (await memberships_of(self._db, workspace_id, [person_id]))[person_id]
+        segment_ids = await segments_of_person(self._db, workspace_id, person_id)
         return [
             MembershipChange(
                 workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, kind=ChangeKind.EXITED, at=now
@@ -356,14 +358,12 @@ class MembershipEngine:
         if segment is None or segment.type is not SegmentType.MANUAL:
             raise NotAManualSegment(f"segment {segment_id!r} is not a MANUAL segment of this workspace")
         wanted = list(dict.fromkeys([*add, *remove]))
-        existing = {
-            doc["_id"] async for doc in self._db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": wanted}}, {"_id": 1})
-        }
+        existing = await existing_people(self._db, workspace_id, wanted)
         async with self._locks[workspace_id]:
-            members = await memberships_of(self._db, workspace_id, sorted(existing))
+            members = await member_ids(self._db, workspace_id, segment_id)
             now = self._clock.now()
-            to_add = [p for p in dict.fromkeys(add) if p in existing and segment_id not in members[p]]
-            to_remove = [p for p in dict.fromkeys(remove) if p in existing and segment_id in members[p]]
+            to_add = [p for p in dict.fromkeys(add) if p in existing and p not in members]
+            to_remove = [p for p in dict.fromkeys(remove) if p in existing and p in members]
             changes = [
                 MembershipChange(workspace_id=workspace_id, segment_id=segment_id, person_id=p, kind=kind, at=now)
                 for kind, people in ((ChangeKind.ENTERED, to_add), (ChangeKind.EXITED, to_remove))
@@ -400,7 +400,7 @@ class MembershipEngine:
                 )
                 if not due:
                     return handled
-                await self._db[SCHEDULES].delete_many({"_id": {"$in": [d["_id"] for d in due]}, "at": {"$lte": now}})
+                await delete_by_ids(self._db[SCHEDULES], [d["_id"] for d in due], at={"$lte": now})
                 by_workspace: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 for entry in due:
                     by_workspace[entry["ws"]].append(entry)

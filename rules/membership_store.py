@@ -5,8 +5,10 @@ membership row it describes, so `membership_changes` is a journal. A build's
 changes carry its generation (`build`) and a deterministic `_id`; a build
 interrupted between the two writes is repaired on the next start by
 `roll_forward`, which re-applies that generation's journal. Every write is
-batched (`insert_many`, `delete_many`): the embedded store scans a whole
-collection for each single-document insert.
+batched (`insert_many`, `bulk_write`): the embedded store scans a whole
+collection for each single-document insert. Deletes go as `bulk_write` of
+`DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
+long `$in` into an expression SQLite rejects (500 ids) or runs slowly.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from rules.changefeed import ChangeKind, MembershipChange
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
+from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SCHEDULES, SEGMENTS
 
 DUPLICATE_KEY = 11000
+# Longest `$in` list sent in one query (see the module doc).
+IN_LIST_LIMIT = 200
 
 
 def membership_id(segment_id: str, person_id: str) -> str:
@@ -49,6 +53,12 @@ async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[s
     except BulkWriteError as error:
         if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
             raise
+
+
+async def delete_by_ids(collection: Any, ids: Sequence[str], **conditions: Any) -> None:
+    """Delete the documents with these `_id`s (and `conditions`)."""
+    if ids:
+        await collection.bulk_write([DeleteOne({"_id": i, **conditions}) for i in ids], ordered=False)
 
 
 def _change_document(change: MembershipChange, build: int | None) -> dict[str, Any]:
@@ -92,8 +102,7 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
             for c in entered
         ],
     )
-    if exited:
-        await db[MEMBERSHIPS].delete_many({"_id": {"$in": [membership_id(c.segment_id, c.person_id) for c in exited]}})
+    await delete_by_ids(db[MEMBERSHIPS], [membership_id(c.segment_id, c.person_id) for c in exited])
     delta: Counter[tuple[str, str]] = Counter()
     for change in entered:
         delta[(change.workspace_id, change.segment_id)] += 1
@@ -110,17 +119,23 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
 
 async def roll_forward(db: Any, workspace_id: str, segment_id: str, build: int) -> None:
     """Make `memberships` agree with the journal of an interrupted build."""
-    latest: dict[str, MembershipChange] = {}
+    latest: dict[str, dict[str, Any]] = {}
     cursor = db[MEMBERSHIP_CHANGES].find({"ws": workspace_id, "segmentId": segment_id, "build": build})
     async for doc in cursor.sort([("at", 1), ("_id", 1)]):
-        latest[doc["personId"]] = MembershipChange(
+        latest[doc["personId"]] = doc
+    members = await member_ids(db, workspace_id, segment_id)
+    unapplied = [
+        MembershipChange(
             workspace_id=workspace_id,
             segment_id=segment_id,
-            person_id=doc["personId"],
+            person_id=person_id,
             kind=ChangeKind(doc["kind"]),
             at=doc["at"],
         )
-    await apply_to_memberships(db, latest.values())
+        for person_id, doc in latest.items()
+        if (doc["kind"] == ChangeKind.ENTERED) != (person_id in members)
+    ]
+    await apply_to_memberships(db, unapplied)
 
 
 async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
@@ -128,13 +143,19 @@ async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
     return {doc["personId"] async for doc in cursor}
 
 
-async def memberships_of(db: Any, workspace_id: str, person_ids: Sequence[str]) -> dict[str, set[str]]:
-    """person id -> ids of the segments the person is a member of."""
-    found: dict[str, set[str]] = {person_id: set() for person_id in person_ids}
-    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "personId": {"$in": list(person_ids)}}, {"segmentId": 1, "personId": 1})
-    async for doc in cursor:
-        found[doc["personId"]].add(doc["segmentId"])
+async def existing_people(db: Any, workspace_id: str, person_ids: Sequence[str]) -> set[str]:
+    """Those of `person_ids` that are people of the workspace."""
+    found: set[str] = set()
+    for start in range(0, len(person_ids), IN_LIST_LIMIT):
+        chunk = list(person_ids[start : start + IN_LIST_LIMIT])
+        cursor = db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": chunk}}, {"_id": 1})
+        found.update([doc["_id"] async for doc in cursor])
     return found
+
+
+async def segments_of_person(db: Any, workspace_id: str, person_id: str) -> set[str]:
+    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "personId": person_id}, {"segmentId": 1})
+    return {doc["segmentId"] async for doc in cursor}
 
 
 async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
@@ -149,7 +170,7 @@ async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
         return
     # delete + insert instead of upserts: an upsert that inserts scans the
     # whole collection on the embedded store.
-    await db[SCHEDULES].delete_many({"_id": {"$in": [membership_id(e.segment_id, e.person_id) for e in entries]}})
+    await delete_by_ids(db[SCHEDULES], [membership_id(e.segment_id, e.person_id) for e in entries])
     await insert_ignoring_duplicates(
         db[SCHEDULES],
         [
