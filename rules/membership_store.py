@@ -8,7 +8,8 @@ interrupted between the two writes is repaired on the next start by
 batched (`insert_many`, `bulk_write`): the embedded store scans a whole
 collection for each single-document insert. Deletes go as `bulk_write` of
 `DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
-long `$in` into an expression SQLite rejects (500 ids) or runs slowly.
+long `$in` into an expression SQLite rejects (500 ids), and both embedded
+engines answer `$in` slowly (see `rules.collections.find_by_ids`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from rules.changefeed import ChangeKind, MembershipChange
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SCHEDULES, SEGMENTS
+from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SCHEDULES, SEGMENTS, find_by_ids
 
 DUPLICATE_KEY = 11000
-# Longest `$in` list sent in one query (see the module doc).
-IN_LIST_LIMIT = 200
 
 
 def membership_id(segment_id: str, person_id: str) -> str:
@@ -145,12 +144,7 @@ async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
 
 async def existing_people(db: Any, workspace_id: str, person_ids: Sequence[str]) -> set[str]:
     """Those of `person_ids` that are people of the workspace."""
-    found: set[str] = set()
-    for start in range(0, len(person_ids), IN_LIST_LIMIT):
-        chunk = list(person_ids[start : start + IN_LIST_LIMIT])
-        cursor = db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": chunk}}, {"_id": 1})
-        found.update([doc["_id"] async for doc in cursor])
-    return found
+    return {doc["_id"] for doc in await find_by_ids(db[PEOPLE], workspace_id, list(person_ids), {"_id": 1})}
 
 
 async def segments_of_person(db: Any, workspace_id: str, person_id: str) -> set[str]:

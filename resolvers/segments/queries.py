@@ -16,7 +16,7 @@ from resolvers.segments.types import (
     SegmentPreview,
     validation_error,
 )
-from rules.collections import PEOPLE
+from rules.collections import PEOPLE, find_by_ids
 from rules.compile import matching_person_ids
 from rules.evaluate import evaluate, explanation_to_json, load_person_data
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
@@ -64,8 +64,9 @@ class SegmentsQuery:
             return validation_error(invalid.problems)
         matching = await matching_person_ids(info.context.db, parsed, workspace_id=workspace_id, now=info.context.now)
         sample_ids = sorted(matching)[:PREVIEW_SAMPLE_SIZE]
-        documents = await info.context.db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": sample_ids}}).sort("_id", 1).to_list()
-        return SegmentPreview(count=len(matching), sample=[Person.from_document(doc) for doc in documents])
+        documents = await find_by_ids(info.context.db[PEOPLE], workspace_id, sample_ids)
+        sample = sorted(documents, key=lambda doc: doc["_id"])
+        return SegmentPreview(count=len(matching), sample=[Person.from_document(doc) for doc in sample])
 
     @strawberry.field(description="Which parts of a segment's condition hold for a person, and whether they are a member.")
     async def explain_membership(
