@@ -28,7 +28,7 @@ from itertools import batched
 from typing import Any, BinaryIO
 
 from rules.identifiers import IdKind, Identifier, resolve_people
-from rules.manual import ManualChanges, apply_manual_changes, identifier_of_kind, manual_segment, members_among
+from rules.manual import ManualChanges, apply_manual_changes, identifier_of_kind, manual_segment
 from rules.membership import MembershipEngine
 from rules.membership_store import member_ids
 
@@ -261,10 +261,12 @@ async def plan_import(
 ) -> ImportPlan:
     """Resolve every row and work out the changes; writes nothing."""
     tally = _Tally()
+    # One read of the segment's members (an indexed equality on the segment)
+    # instead of a lookup per row.
+    members = await member_ids(db, workspace_id, segment_id)
     for chunk in batched(rows, CHUNK_ROWS):
         identified = [row for row in chunk if isinstance(row, IdentifiedRow)]
         people = await resolve_people(db, workspace_id, [row.identifier for row in identified])
-        members = await members_among(db, workspace_id, segment_id, people.values())
         for row in chunk:
             tally.rows += 1
             if isinstance(row, BadRow):
@@ -284,7 +286,7 @@ async def plan_import(
     if mode is ImportMode.REPLACE:
         if not tally.named:
             raise CsvImportError("REPLACE: no line of the file names a person of this workspace, so it would remove every member; nothing was changed")
-        to_remove = sorted(await member_ids(db, workspace_id, segment_id) - tally.named.keys())
+        to_remove = sorted(members - tally.named.keys())
     report = ImportReport(
         mode=mode,
         dry_run=dry_run,

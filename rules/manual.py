@@ -11,16 +11,14 @@ members follow their condition.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import batched
 from typing import Any
 
-from rules.collections import MEMBERSHIPS
 from rules.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, resolve_people
 from rules.membership import MembershipEngine, NotAManualSegment
-from rules.membership_store import membership_id
 from rules.segments import Segment, SegmentType, get_segment
 
 # Customer.io's limit for add_customers / remove_customers, kept for GraphQL too.
@@ -81,15 +79,6 @@ async def manual_segment(db: Any, workspace_id: str, segment_id: str) -> Segment
             "and cannot be added or removed by hand"
         )
     return segment
-
-
-async def members_among(db: Any, workspace_id: str, segment_id: str, person_ids: Iterable[str]) -> set[str]:
-    """Those of `person_ids` who are members of the segment (memberships are keyed by segment and person)."""
-    keys = [membership_id(segment_id, person_id) for person_id in set(person_ids)]
-    if not keys:
-        return set()
-    cursor = db[MEMBERSHIPS].find({"_id": {"$in": keys}, "ws": workspace_id}, {"personId": 1})
-    return {doc["personId"] async for doc in cursor}
 
 
 def _split(direction: Direction, people: Sequence[str]) -> dict[str, Sequence[str]]:
