@@ -144,12 +144,13 @@ class _Plan:
         else:
             key = identity_key(self.ws, identifier.kind, identifier.value)
             await self._load(self.identities, [key])
-            identity = self.identities.get(key)
+            identity = self.identities.peek(key)
             if identity is None:
                 return None
             person_id = identity["personId"]
         # An identity whose person is gone (an interrupted write) addresses nobody.
-        return person_id if await self.person(person_id) is not None else None
+        await self._load(self.people, [person_id])
+        return person_id if self.people.peek(person_id) is not None else None
 
     async def existing(self, identifier: Identifier, where: str) -> str:
         person_id = await self.resolve(identifier)
@@ -211,7 +212,7 @@ class _Plan:
         self.touch(person["_id"], "attributes", f"attribute:{kind.value}")
 
     def is_suppressed(self, person_id: str) -> bool:
-        doc = self.people.get(person_id)
+        doc = self.people.peek(person_id)
         return bool(doc and doc.get("suppressed"))
 
     # -- operations ----------------------------------------------------------------
@@ -263,7 +264,7 @@ class _Plan:
             self.touch(person_id, "attributes", *(f"attribute:{key}" for key in changed))
         if op.anonymous_id:
             self._adopt_anonymous(person_id, op.anonymous_id)
-        if person != self.people.get(person_id):
+        if person != self.people.peek(person_id):
             person["updatedAt"] = self.now
             self.people.put(person_id, person)
 
@@ -287,7 +288,7 @@ class _Plan:
     def _adopt_anonymous(self, person_id: str, anonymous_id: str) -> None:
         """Anonymous events sent with this id become the person's; later ones go to them directly."""
         key = anonymous_key(self.ws, anonymous_id)
-        if self.identities.get(key) is not None:
+        if self.identities.peek(key) is not None:
             return  # already identified (by this person or, first, by someone else)
         self.identities.put(key, identity_document(self.ws, "anon", anonymous_id, person_id))
         self.journal.set_operations.append(
@@ -308,8 +309,8 @@ class _Plan:
         if op.target is not None:
             person_id = await self.resolve_or_create(op.target, op.where)
         else:
-            anonymous = self.identities.get(anonymous_key(self.ws, op.anonymous_id))
-            person_id = anonymous["personId"] if anonymous and await self.person(anonymous["personId"]) else None
+            anonymous = self.identities.peek(anonymous_key(self.ws, op.anonymous_id))
+            person_id = await self.resolve(Identifier(kind=IdKind.CIO_ID, value=anonymous["personId"])) if anonymous else None
         if person_id is not None and self.is_suppressed(person_id):
             return
         doc_id = event_id(self.ws, op.client_id)
@@ -359,7 +360,7 @@ class _Plan:
         person_id = await self.resolve(op.target)
         key = device_key(self.ws, op.token)
         await self._load(self.devices, [key])
-        device = self.devices.get(key)
+        device = self.devices.peek(key)
         if person_id is None or device is None or device["personId"] != person_id:
             return  # nothing to delete: deleting is idempotent
         self.devices.delete(key)

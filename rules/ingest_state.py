@@ -40,6 +40,10 @@ class Table:
             self._original[key] = doc
             self._current[key] = None if doc is ABSENT else copy.deepcopy(doc)
 
+    def peek(self, key: str) -> dict[str, Any] | None:
+        """The document itself, to read only (no copy: this is the hot path)."""
+        return self._current.get(key)
+
     def get(self, key: str) -> dict[str, Any] | None:
         """A copy to read or change; hand a changed copy back with put()."""
         doc = self._current.get(key)
