@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return RedirectResponse("/graphql")
 
     from api.track import routes as track_routes
+    from api.track_segments import routes as track_segment_routes
     from api.graphql_app import make_graphql_app
 
     graphql_app = make_graphql_app(settings)
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/", root),
         Route("/health", health),
         *track_routes,
+        *track_segment_routes,
         # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),

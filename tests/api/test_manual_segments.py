@@ -1,5 +1,6 @@
 """addPeopleToSegment / removePeopleFromSegment over GraphQL."""
 
+import httpx
 from graphql_seed import documents, insert, person
 from tests.api.manual_helpers import create_data_driven_segment, create_manual_segment, member_emails
 
@@ -111,3 +112,54 @@ def test_the_number_of_identifiers_is_checked(server):
         result = server.graphql(ws, ADD, {"segmentId": segment_id, "ids": ids, "idType": "ID"})["data"]["addPeopleToSegment"]
         assert result["__typename"] == "ValidationError"
         assert message in result["message"] and result["problems"] == [{"path": "/ids"}]
+
+
+def test_track_api_add_and_remove_customers(server):
+    ws = server.create_workspace()
+    people = _seed(server, ws)
+    segment_id = create_manual_segment(server, ws)
+    with server.track(ws) as track:
+        added = track.post(f"/api/v1/segments/{segment_id}/add_customers", json={"ids": ["u-1", "u-2", "u-404"]})
+        assert added.status_code == 200, added.text
+        assert added.json() == {"added": ["u-1", "u-2"], "alreadyMembers": [], "notFound": ["u-404"], "invalid": []}
+        by_email = track.post(
+            f"/api/v1/segments/{segment_id}/add_customers?id_type=email", json={"ids": ["CY@example.com", "u-1"]}
+        )
+        assert by_email.json() == {
+            "added": ["CY@example.com"],
+            "alreadyMembers": [],
+            "notFound": [],
+            "invalid": [{"id": "u-1", "error": "email is not an email address (no @)"}],
+        }
+        removed = track.post(
+            f"/api/v1/segments/{segment_id}/remove_customers?id_type=cio_id", json={"ids": [people["ann"], f"cio_{people['bob']}"]}
+        )
+        assert removed.json() == {"removed": [people["ann"], f"cio_{people['bob']}"], "alreadyAbsent": [], "notFound": [], "invalid": []}
+    assert member_emails(server, ws, segment_id) == {"cy@example.com"}
+
+
+def test_track_api_refusals(server):
+    ws = server.create_workspace()
+    _seed(server, ws)
+    segment_id = create_manual_segment(server, ws)
+    data_driven = create_data_driven_segment(server, ws)
+    path = f"/api/v1/segments/{segment_id}/add_customers"
+    with server.track(ws) as track:
+        cases = [
+            (f"/api/v1/segments/{data_driven}/add_customers", {"ids": ["u-1"]}, 400, "cannot be added or removed by hand"),
+            ("/api/v1/segments/seg_missing/remove_customers", {"ids": ["u-1"]}, 404, "does not exist"),
+            (path, {"ids": []}, 400, "ids: give at least one identifier"),
+            (path, {"ids": [str(n) for n in range(1001)]}, 400, "at most 1000"),
+            (path, {"customers": ["u-1"]}, 400, "ids: the body must be an object"),
+            (path, {"ids": ["u-1", {"id": "u-2"}]}, 400, "ids[1]: must be a string"),
+            (path + "?id_type=phone", {"ids": ["u-1"]}, 400, "id_type: must be id, email or cio_id"),
+        ]
+        for url, body, status, message in cases:
+            response = track.post(url, json=body)
+            assert response.status_code == status, (url, body, response.text)
+            assert message in response.json()["meta"]["error"], response.text
+        numeric = track.post(path, json={"ids": [1]})
+        assert numeric.status_code == 200 and numeric.json()["notFound"] == ["1"]
+    unauthenticated = httpx.post(f"{server.base_url}{path}", json={"ids": ["u-1"]})
+    assert unauthenticated.status_code == 401
+    assert member_emails(server, ws, segment_id) == set()
