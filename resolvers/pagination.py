@@ -119,11 +119,24 @@ async def paginate(
     page_match = match if after is None else {"$and": [match, order.after(decode_cursor(after, order))]}
     # One extra document tells whether a next page exists.
     documents = await collection.find(page_match).sort(list(order.fields)).limit(size + 1).to_list()
-    edges = [Edge(node=to_node(doc), cursor=encode_cursor(order.key_of(doc))) for doc in documents[:size]]
 
     async def count_matching() -> int:
         return await collection.count_documents(match)
 
+    return connection_of(documents, size=size, after=after, order=order, to_node=to_node, count_matching=count_matching)
+
+
+def connection_of(
+    documents: list[dict[str, Any]],
+    *,
+    size: int,
+    after: str | None,
+    order: SortOrder,
+    to_node: Callable[[dict[str, Any]], NodeT],
+    count_matching: Callable[[], Awaitable[int]],
+) -> Connection[NodeT]:
+    """The connection of one page: `documents` in `order`, one more than `size` if a next page exists."""
+    edges = [Edge(node=to_node(doc), cursor=encode_cursor(order.key_of(doc))) for doc in documents[:size]]
     return Connection(
         edges=edges,
         page_info=PageInfo(

@@ -12,6 +12,7 @@ from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.people.types import Person
+from resolvers.segments.people_search import segment_people_connection
 from resolvers.scalars import JSON
 from rules.collections import IDENTITIES, PEOPLE
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
@@ -55,7 +56,9 @@ class PeopleFilter:
 
     email_contains: str | None = None
     attribute: AttributeFilterInput | None = None
-    # A `segmentId` filter (members of one segment) belongs here.
+    # Members of one segment; applied by resolvers/segments/people_search.py,
+    # since memberships are not part of the person documents `match` filters.
+    segment_id: str | None = None
 
     def match(self, workspace_id: str) -> dict[str, Any]:
         match: dict[str, Any] = {"ws": workspace_id}
@@ -99,8 +102,23 @@ class PeopleQuery:
         after: str | None = None,
         email: Annotated[str | None, strawberry.argument(description="Case-insensitive substring of the email.")] = None,
         attribute: AttributeFilterInput | None = None,
+        segment_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only members of this segment.")
+        ] = None,
     ) -> Connection[Person]:
-        people_filter = PeopleFilter(email_contains=email, attribute=attribute)
+        people_filter = PeopleFilter(
+            email_contains=email, attribute=attribute, segment_id=None if segment_id is None else str(segment_id)
+        )
+        if people_filter.segment_id is not None:
+            return await segment_people_connection(
+                info,
+                people_filter.segment_id,
+                match=people_filter.match(info.context.workspace.id),
+                order=PEOPLE_ORDER,
+                first=first,
+                after=after,
+                to_node=Person.from_document,
+            )
         return await paginate(
             info.context.db[PEOPLE],
             match=people_filter.match(info.context.workspace.id),
