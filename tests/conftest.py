@@ -106,13 +106,14 @@ class RunningServer:
         return response.json()
 
 
-def start_server(settings: Settings, clock) -> tuple[RunningServer, Callable[[], None]]:
+def start_server(settings: Settings, clock, **uvicorn_options: Any) -> tuple[RunningServer, Callable[[], None]]:
+    """`uvicorn_options` go to uvicorn.Config (e.g. ssl_certfile/ssl_keyfile to serve https)."""
     from api.app import create_app
 
     port = _free_port()
     settings = Settings(**{**settings.__dict__, "port": port})
     app = create_app(settings, clock=clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options)
     server = uvicorn.Server(config)
     box: dict[str, Any] = {}
 
@@ -136,7 +137,8 @@ def start_server(settings: Settings, clock) -> tuple[RunningServer, Callable[[],
         server.should_exit = True
         thread.join(30)
 
-    return RunningServer(f"http://127.0.0.1:{port}", app, box["loop"], clock), stop
+    scheme = "https" if "ssl_certfile" in uvicorn_options else "http"
+    return RunningServer(f"{scheme}://127.0.0.1:{port}", app, box["loop"], clock), stop
 
 
 @pytest.fixture
