@@ -22,6 +22,7 @@ the order they were planned, then deletions.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -59,6 +60,7 @@ from rules.ingest_state import Journal, SetOperation, Table
 MAX_ATTEMPTS = 3
 ACTIVITY_COLLECTIONS = (EVENTS, DEVICES, DELIVERIES)
 DUPLICATE_KEY = 11000
+LONE_INSERT_COMPANION = "lone-insert-companion|"
 
 
 class IdentityTaken(Exception):
@@ -553,8 +555,19 @@ _MISSING = object()
 
 
 async def insert_documents(collection: Any, docs: list[dict[str, Any]], *, ordered: bool = True) -> None:
-    if docs:
-        await collection.insert_many(docs, ordered=ordered)
+    if len(docs) != 1:
+        if docs:
+            await collection.insert_many(docs, ordered=ordered)
+        return
+    # The embedded engine scans the whole collection to check `_id` uniqueness
+    # when exactly one document is inserted (0.13 s into 20,000 events), not
+    # for two (1.3 ms). So a lone document goes with a throwaway companion that
+    # has no `ws` (no query ever matches it), deleted right after: 1.8 ms.
+    companion = {"_id": f"{LONE_INSERT_COMPANION}{secrets.token_hex(8)}"}
+    try:
+        await collection.insert_many([docs[0], companion], ordered=ordered)
+    finally:
+        await collection.delete_one({"_id": companion["_id"]})
 
 
 def _apply_attributes(attributes: dict[str, Any], changes: dict[str, Any]) -> set[str]:
