@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     from api.track import routes as track_routes
     from api.track_segments import routes as track_segment_routes
+    from api.exports import routes as export_routes
     from api.graphql_app import make_graphql_app
 
     graphql_app = make_graphql_app(settings)
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/health", health),
         *track_routes,
         *track_segment_routes,
+        *export_routes,
         # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),

@@ -1,0 +1,111 @@
+"""CSV exports, authorized by the app key (`Authorization: Bearer <appApiKey>`).
+
+- `GET /exports/segments/{id}.csv?attributes=plan,country`: a segment's
+  members with `entered_at`;
+- `GET /exports/people.csv?segmentId=&email=&attributePath=&attributeValue=&attributes=`:
+  any people search, with the filters of GraphQL `people`
+  (`attributeValue` is JSON, as in GraphQL: `"pro"`, `30000`, `true`).
+
+Rows are streamed as they are read (rules/csv_export.py), never built whole.
+Errors are JSON: 401 without a valid app key, 404 for an unknown segment,
+400 for a bad parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from api.graphql_app import UNAUTHENTICATED, _workspace_for
+from api.services import Services
+from resolvers.errors import UserError
+from resolvers.people.queries import AttributeFilterInput, PeopleFilter
+from rules.collections import PEOPLE
+from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name
+from rules.segment_people import segment_people
+from rules.segments import find_segment
+
+Rows = AsyncIterator[tuple[dict[str, Any], float | None]]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+
+
+def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
+    return StreamingResponse(
+        csv_chunks(columns, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any]) -> Rows:
+    async for member in segment_people(db, workspace_id, segment_id, match=match):
+        yield member.person, member.entered_at
+
+
+async def _people(db: Any, match: dict[str, Any]) -> Rows:
+    async for person in db[PEOPLE].find(match).sort([("_id", 1)]):
+        yield person, None
+
+
+def _people_filter(params: Any) -> PeopleFilter:
+    path, raw_value = params.get("attributePath"), params.get("attributeValue")
+    attribute = None
+    if path is not None or raw_value is not None:
+        if path is None or raw_value is None:
+            raise ExportInvalid("attributePath and attributeValue: give both or neither")
+        try:
+            value = json.loads(raw_value)
+        except ValueError:
+            raise ExportInvalid(f'attributeValue: not JSON (a string needs quotes: "pro"), got {raw_value!r}') from None
+        attribute = AttributeFilterInput(path=path, value=value)
+    return PeopleFilter(email_contains=params.get("email"), attribute=attribute, segment_id=params.get("segmentId"))
+
+
+async def _export(request: Request, *, segment_path: bool) -> Response:
+    services: Services = request.app.state.services
+    workspace = await _workspace_for(services, request.headers.get("authorization"))
+    if workspace is None:
+        return _error(401, UNAUTHENTICATED)
+    db, now = services.db, services.clock.now()
+    try:
+        attributes = attribute_paths(request.query_params.get("attributes"))
+        if segment_path:
+            people_filter = PeopleFilter(segment_id=request.path_params["segment_id"])
+        else:
+            people_filter = _people_filter(request.query_params)
+        match = people_filter.match(workspace.id)
+    except (ExportInvalid, UserError) as invalid:
+        return _error(400, str(invalid))
+    if people_filter.segment_id is None:
+        return _csv(ExportColumns(attributes=attributes), _people(db, match), file_name("people", "search", now))
+    segment = await find_segment(db, workspace.id, people_filter.segment_id)
+    if segment is None:
+        return _error(404, f"segment {people_filter.segment_id!r} does not exist in this workspace")
+    return _csv(
+        ExportColumns(attributes=attributes, entered_at=True),
+        _members(db, workspace.id, segment.id, match),
+        file_name(segment.name, "members", now),
+    )
+
+
+async def export_segment(request: Request) -> Response:
+    return await _export(request, segment_path=True)
+
+
+async def export_people(request: Request) -> Response:
+    return await _export(request, segment_path=False)
+
+
+routes = [
+    Route("/exports/segments/{segment_id}.csv", export_segment, methods=["GET"]),
+    Route("/exports/people.csv", export_people, methods=["GET"]),
+]
