@@ -9,6 +9,7 @@ import logging
 import sys
 
 from api.settings import Settings
+from rules.identifiers import IdKind
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -99,6 +100,51 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_members(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from rules.clock import SystemClock
+    from rules.collections import SEGMENTS
+    from rules.csv_import import CsvImportError, ImportMode, import_members
+    from rules.membership import MembershipEngine, NotAManualSegment
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: FILE: no file {args.file}", file=sys.stderr)
+        return 2
+
+    async def action(db):
+        # A segment id names its workspace; the CLI has the whole store.
+        segment = await db[SEGMENTS].find_one({"_id": args.segment}, {"ws": 1})
+        if segment is None:
+            raise ValueError(f"SEGMENT: no segment {args.segment}")
+        with path.open("rb") as file, tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
+            report = await import_members(
+                db,
+                MembershipEngine(db, SystemClock()),
+                segment["ws"],
+                args.segment,
+                file,
+                mode=ImportMode(args.mode.upper()),
+                dry_run=args.dry_run,
+                column=args.column,
+                id_type=IdKind(args.id_type) if args.id_type else None,
+                on_progress=lambda rows: bar.update(file.tell() - bar.n),
+            )
+            bar.update(bar.total - bar.n)
+        return report
+
+    try:
+        report = asyncio.run(_with_store(action))
+    except (ValueError, CsvImportError, NotAManualSegment) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.as_json(), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segments", description="Live audience segments service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", help="an existing, empty workspace id")
     demo.add_argument("--people", type=int, default=2000, help="how many people (default 2000)")
     demo.set_defaults(func=_demo)
+
+    members = sub.add_parser("import-members", help="import a CSV file into a MANUAL segment (docs/manual-segments.md)")
+    members.add_argument("segment", metavar="SEGMENT", help="the segment id")
+    members.add_argument("file", metavar="FILE", help="a CSV file with a header naming id, email or cio_id")
+    members.add_argument("--mode", choices=["append", "replace"], default="append", help="default append")
+    members.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
+    members.add_argument("--column", help="the identifier column, if not named id, email or cio_id")
+    members.add_argument("--id-type", choices=[kind.value for kind in IdKind], help="what --column holds")
+    members.set_defaults(func=_import_members)
     return parser
 
 

@@ -224,6 +224,18 @@ class ImportReport:
     def bad_row_count(self) -> int:
         return sum(n for _, n in self.problem_counts)
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mode": str(self.mode),
+            "dryRun": self.dry_run,
+            "rows": self.rows,
+            "added": self.added,
+            "alreadyMembers": self.already_members,
+            "removed": self.removed,
+            "problems": {str(problem): n for problem, n in self.problem_counts},
+            "badRows": [{"line": r.line, "problem": str(r.problem), "message": r.message} for r in self.bad_rows],
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class ImportPlan:
