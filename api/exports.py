@@ -27,7 +27,7 @@ from resolvers.errors import UserError
 from resolvers.people.queries import AttributeFilterInput, PeopleFilter
 from rules.collections import PEOPLE
 from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name
-from rules.segment_people import segment_people
+from rules.segment_people import all_segment_people
 from rules.segments import find_segment
 
 Rows = AsyncIterator[tuple[dict[str, Any], float | None]]
@@ -47,7 +47,7 @@ def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
 
 
 async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any]) -> Rows:
-    async for member in segment_people(db, workspace_id, segment_id, match=match):
+    async for member in all_segment_people(db, workspace_id, segment_id, match=match):
         yield member.person, member.entered_at
 
 

@@ -94,3 +94,22 @@ def test_export_errors_are_json(server):
     ):
         response = _get(server, ws, "/exports/people.csv", **params)
         assert response.status_code == 400 and message in response.json()["errors"][0]["message"], response.text
+
+
+def test_small_and_large_segments_export_the_same_way(server):
+    """A segment holding a small share of the workspace is read member by
+    member, a large one by a scan of the people; both give members in cio_id order."""
+    ws = server.create_workspace()
+    docs = documents()
+    for n in range(60):
+        person(ws["workspaceId"], docs, id=f"u-{n}", email=f"user{n}@example.com", attributes={"n": n})
+    insert(server, docs)
+    small, large = create_manual_segment(server, ws, name="small"), create_manual_segment(server, ws, name="large")
+    with server.track(ws) as track:
+        track.post(f"/api/v1/segments/{small}/add_customers", json={"ids": ["u-7", "u-3"]})
+        track.post(f"/api/v1/segments/{large}/add_customers", json={"ids": [f"u-{n}" for n in range(40)]})
+    for segment_id, expected in ((small, {"u-3", "u-7"}), (large, {f"u-{n}" for n in range(40)})):
+        rows = _rows(_get(server, ws, f"/exports/segments/{segment_id}.csv", attributes="n"))
+        assert {row["id"] for row in rows} == expected
+        assert [row["cio_id"] for row in rows] == sorted(row["cio_id"] for row in rows)
+        assert all(row["n"] == row["id"][2:] and row["entered_at"] for row in rows)
