@@ -208,9 +208,7 @@ class _Plan:
             return
         await self.release(kind, current)
         self.claim(kind, value, person["_id"])
-        person[kind.value] = value
-        if kind is IdKind.EMAIL:
-            person["emailLower"] = value.lower()
+        _set_identifier_field(person, kind, value)
         self.touch(person["_id"], "attributes", f"attribute:{kind.value}")
 
     def is_suppressed(self, person_id: str) -> bool:
@@ -283,6 +281,11 @@ class _Plan:
         if not owners:
             return self.create_person(op.target)
         person = await self.person(owners.pop())
+        if self.is_suppressed(person["_id"]):
+            return person["_id"]
+        if person[op.target.kind.value] is not None:
+            problem = f"the person the body names already has the {op.target.kind.value} {person[op.target.kind.value]!r}"
+            raise IngestError(field=op.where, problem=problem)
         await self.set_identifier(person, op.target.kind, op.target.value, op.where)
         self.people.put(person["_id"], person)
         return person["_id"]
@@ -409,10 +412,8 @@ class _Plan:
             await self.release(kind, value)
             if value and primary[kind.value] is None:
                 self.claim(kind, value, primary_id)
-                primary[kind.value] = value
+                _set_identifier_field(primary, kind, value)
                 filled.add(kind.value)
-        if secondary["email"] and primary["email"] == secondary["email"]:
-            primary["emailLower"] = secondary["emailLower"]
         primary["updatedAt"] = self.now
         self.people.put(primary_id, primary)
         for table in (self.devices, self.deliveries):
@@ -568,6 +569,12 @@ async def insert_documents(collection: Any, docs: list[dict[str, Any]], *, order
         await collection.insert_many([docs[0], companion], ordered=ordered)
     finally:
         await collection.delete_one({"_id": companion["_id"]})
+
+
+def _set_identifier_field(person: dict[str, Any], kind: IdKind, value: str) -> None:
+    person[kind.value] = value
+    if kind is IdKind.EMAIL:
+        person["emailLower"] = value.lower()
 
 
 def _apply_attributes(attributes: dict[str, Any], changes: dict[str, Any]) -> set[str]:

@@ -230,39 +230,31 @@ def v1_identify(identifier: str, body: Any) -> Identify:
     return _identify(target, "identifier", body, "body", update_only=body.get("_update", False))
 
 
-def v1_event(identifier: str, body: Any) -> TrackEvent:
-    target = path_identifier(identifier)
-    body = _object(body, "body")
+def _v1_event(target: Identifier | None, where: str, body: dict[str, Any], anonymous_id: str | None) -> TrackEvent:
     return _event(
         target,
-        "identifier",
+        where,
         type=body.get("type", "event"),
         name=body.get("name"),
         data=body.get("data"),
         timestamp=body.get("timestamp"),
         client_id=body.get("id"),
-        anonymous_id=None,
+        anonymous_id=anonymous_id,
         prefix="",
         data_field="data",
     )
+
+
+def v1_event(identifier: str, body: Any) -> TrackEvent:
+    return _v1_event(path_identifier(identifier), "identifier", _object(body, "body"), None)
 
 
 def v1_anonymous_event(body: Any) -> TrackEvent:
     body = _object(body, "body")
     if body.get("anonymous_id") is None:
         raise IngestError(field="anonymous_id", problem="required (invite events without an anonymous_id are not supported)")
-    return _event(
-        None,
-        "anonymous_id",
-        type=body.get("type", "event"),
-        name=body.get("name"),
-        data=body.get("data"),
-        timestamp=body.get("timestamp"),
-        client_id=body.get("id"),
-        anonymous_id=_string(body["anonymous_id"], "anonymous_id", max_bytes=MAX_IDENTIFIER_BYTES),
-        prefix="",
-        data_field="data",
-    )
+    anonymous_id = _string(body["anonymous_id"], "anonymous_id", max_bytes=MAX_IDENTIFIER_BYTES)
+    return _v1_event(None, "anonymous_id", body, anonymous_id)
 
 
 def _device(target: Identifier, where: str, device: Any, device_where: str, token_key: str) -> AddDevice:

@@ -7,8 +7,13 @@ environment variables of each client (requests, httpx, Node.js).
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import trustme
+
+NODE_DIR = Path(__file__).parent / "node"
 
 # Helpful assertion messages in the shared scenario checks.
 pytest.register_assert_rewrite("tests.acceptance.track_scenario")
@@ -31,3 +36,12 @@ def tls_server(tmp_path, monkeypatch):
         yield running
     finally:
         stop()
+
+
+@pytest.fixture
+def node() -> str:
+    """The `node` binary, with customerio-node installed in tests/acceptance/node."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the customerio-node acceptance tests"
+    assert (NODE_DIR / "node_modules" / "customerio-node").is_dir(), "run `make test` (it installs tests/acceptance/node)"
+    return node

@@ -130,6 +130,7 @@ def test_unknown_people_and_conflicts_write_nothing(server):
             ("POST", "/api/v1/merge_customers", {"primary": {"id": "u1"}, "secondary": {"email": "U1@example.com"}}, 400, "secondary: is the same person as primary"),
             ("PUT", "/api/v1/customers/u1", {"email": "taken@example.com", "plan": "x"}, 400, "body.email: 'taken@example.com' already belongs to another person"),
             ("PUT", "/api/v1/customers/u1", {"id": "u2"}, 400, "body.id: differs from the id in the path"),
+            ("PUT", "/api/v1/customers/u9", {"email": "u1@example.com"}, 400, "identifier: the person the body names already has the id 'u1'"),
             ("POST", "/api/v2/entity", {"type": "delivery", "action": "sent", "identifiers": {"id": "d1"}, "attributes": {"channel": "email"}}, 400, "person: required when a delivery is first reported"),
             ("POST", "/api/v2/entity", {"type": "delivery", "action": "sent", "identifiers": {"id": "d1"}, "person": {"id": "nobody"}, "attributes": {"channel": "email"}}, 404, "person: no person with id 'nobody'"),
             # One bad operation refuses the whole batch, whether found by validation or against the store.
