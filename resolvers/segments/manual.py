@@ -14,6 +14,7 @@ from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
 from resolvers.people.types import Person
 from resolvers.segments.types import Segment, membership_engine
+from resolvers.segments.types import _person as person_by_id
 from rules.csv_import import CsvImportError, ImportReport, import_members
 from rules.csv_import import ImportMode as ImportModeValue
 from rules.csv_import import RowProblem as RowProblemValue
@@ -50,20 +51,11 @@ class IdentifiedPerson:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        document = await info.context.loaders.person_by_cio_id.load(self.person_id)
-        return Person.from_document(document) if document else None
+        return await person_by_id(info, self.person_id)
 
 
 def _people(report: ManualChangeReport, outcome: Outcome) -> list[IdentifiedPerson]:
     return [IdentifiedPerson(identifier=o.identifier, person_id=o.person_id) for o in report.having(outcome)]
-
-
-def _not_found(report: ManualChangeReport) -> list[str]:
-    return [o.identifier for o in report.having(Outcome.NOT_FOUND)]
-
-
-def _invalid(report: ManualChangeReport) -> list[InvalidIdentifier]:
-    return [InvalidIdentifier(identifier=o.identifier, message=o.message) for o in report.having(Outcome.INVALID)]
 
 
 @strawberry.type(description="What adding did, per identifier; the segment as it is now.")
@@ -150,9 +142,9 @@ async def _current(info: Info, segment_id: str) -> Segment:
 
 async def _change(
     info: Info, direction: Direction, segment_id: strawberry.ID, ids: list[str], id_type: IdKind
-) -> ManualChangeReport | ValidationError | SegmentRefusal:
+) -> PeopleAddedToSegment | PeopleRemovedFromSegment | ValidationError | SegmentRefusal:
     try:
-        return await change_membership(
+        report = await change_membership(
             info.context.db,
             membership_engine(info),
             info.context.workspace.id,
@@ -167,6 +159,24 @@ async def _change(
         )
     except (SegmentNotFound, NotAManualSegment) as error:
         return _refusal(error)
+    segment = await _current(info, str(segment_id))
+    not_found = [o.identifier for o in report.having(Outcome.NOT_FOUND)]
+    invalid = [InvalidIdentifier(identifier=o.identifier, message=o.message) for o in report.having(Outcome.INVALID)]
+    if direction is Direction.ADD:
+        return PeopleAddedToSegment(
+            segment=segment,
+            added=_people(report, Outcome.ADDED),
+            already_members=_people(report, Outcome.ALREADY_MEMBER),
+            not_found=not_found,
+            invalid=invalid,
+        )
+    return PeopleRemovedFromSegment(
+        segment=segment,
+        removed=_people(report, Outcome.REMOVED),
+        already_absent=_people(report, Outcome.ALREADY_ABSENT),
+        not_found=not_found,
+        invalid=invalid,
+    )
 
 
 IdsArgument = Annotated[list[str], strawberry.argument(description="1 to 1,000 identifiers of the kind idType says.")]
@@ -179,31 +189,13 @@ class ManualSegmentsMutation:
     async def add_people_to_segment(
         self, info: Info, segment_id: strawberry.ID, ids: IdsArgument, id_type: IdTypeArgument = IdKind.ID
     ) -> AddPeopleToSegmentResult:
-        report = await _change(info, Direction.ADD, segment_id, ids, id_type)
-        if not isinstance(report, ManualChangeReport):
-            return report
-        return PeopleAddedToSegment(
-            segment=await _current(info, str(segment_id)),
-            added=_people(report, Outcome.ADDED),
-            already_members=_people(report, Outcome.ALREADY_MEMBER),
-            not_found=_not_found(report),
-            invalid=_invalid(report),
-        )
+        return await _change(info, Direction.ADD, segment_id, ids, id_type)
 
     @strawberry.mutation(description="Removes people from a MANUAL segment; reports on every identifier.")
     async def remove_people_from_segment(
         self, info: Info, segment_id: strawberry.ID, ids: IdsArgument, id_type: IdTypeArgument = IdKind.ID
     ) -> RemovePeopleFromSegmentResult:
-        report = await _change(info, Direction.REMOVE, segment_id, ids, id_type)
-        if not isinstance(report, ManualChangeReport):
-            return report
-        return PeopleRemovedFromSegment(
-            segment=await _current(info, str(segment_id)),
-            removed=_people(report, Outcome.REMOVED),
-            already_absent=_people(report, Outcome.ALREADY_ABSENT),
-            not_found=_not_found(report),
-            invalid=_invalid(report),
-        )
+        return await _change(info, Direction.REMOVE, segment_id, ids, id_type)
 
     @strawberry.mutation(
         description="Imports a CSV file (UTF-8, a header line) into a MANUAL segment. The identifier column is the "

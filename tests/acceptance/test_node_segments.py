@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -36,14 +33,6 @@ CREATE = """mutation ($input: CreateSegmentInput!) { createSegment(input: $input
 MEMBERS = """query ($id: ID!) { segment(id: $id) {
   memberCount members { edges { node { person { id email } } } }
   changes { edges { node { kind person { id } } } } } }"""
-
-
-@pytest.fixture
-def node() -> str:
-    node = shutil.which("node")
-    assert node, "Node.js is needed for the customerio-node acceptance test"
-    assert (NODE_DIR / "node_modules" / "customerio-node").is_dir(), "run `make test` (it installs tests/acceptance/node)"
-    return node
 
 
 def _run(node: str, server, ws: dict, calls: list) -> list[dict]:
