@@ -56,12 +56,17 @@ async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projec
 
     Not `{"_id": {"$in": ids}}`: the embedded engine answers `$in` (on `_id`
     or on an indexed field) by scanning the collection again for every match
-    (500 ids among 20,000 documents: 14 s, against 0.5 ms per `_id` lookup).
+    (500 ids among 20,000 documents: 14 s, against 0.16 ms per `_id` lookup).
+    The workspace is checked on each document found rather than in the
+    filter, with the same result: given `{"_id", "ws"}` the embedded engine
+    goes through the `ws` index (0.64 ms a lookup at 20,000 people).
     On MongoDB the lookups run concurrently on the connection pool.
     """
+    if projection is not None:
+        projection = {**projection, "ws": 1}
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), LOOKUP_CONCURRENCY):
         chunk = ids[start : start + LOOKUP_CONCURRENCY]
-        docs = await asyncio.gather(*(collection.find_one({"_id": key, "ws": workspace_id}, projection) for key in chunk))
-        found.extend(doc for doc in docs if doc is not None)
+        docs = await asyncio.gather(*(collection.find_one({"_id": key}, projection) for key in chunk))
+        found.extend(doc for doc in docs if doc is not None and doc.get("ws") == workspace_id)
     return found

@@ -147,3 +147,19 @@ def test_a_batch_reports_every_invalid_operation(server):
     body = response.json()
     assert body["meta"]["error"] == "batch[0].action: must be a string, got null (and 1 more)"
     assert [e["field"] for e in body["errors"]] == ["batch[0].action", "batch[1].name"]
+
+
+def test_people_of_another_workspace_cannot_be_addressed(server):
+    ws, track = _seeded(server)
+    other, _ = _seeded(server)
+    stranger = snapshot(server, other)["people"][0]["_id"]
+    _assert_refused(
+        server,
+        ws,
+        track.request,
+        [
+            ("POST", f"/api/v1/customers/cio_{stranger}/events", {"name": "x"}, 404, f"no person with cio_id '{stranger}'"),
+            ("POST", "/api/v1/merge_customers", {"primary": {"id": "u1"}, "secondary": {"cio_id": stranger}}, 404, "secondary: no person with cio_id"),
+        ],
+    )
+    assert snapshot(server, other)["people"][0]["_id"] == stranger
