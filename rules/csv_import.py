@@ -27,8 +27,8 @@ from enum import StrEnum
 from itertools import batched
 from typing import Any, BinaryIO
 
-from rules.identifiers import IdKind, Identifier, resolve_people
-from rules.manual import ManualChanges, apply_manual_changes, identifier_of_kind, manual_segment
+from rules.identifiers import IdKind, Identifier
+from rules.manual import BulkResolver, ManualChanges, apply_manual_changes, identifier_of_kind, manual_segment
 from rules.membership import MembershipEngine
 from rules.membership_store import member_ids
 
@@ -276,9 +276,10 @@ async def plan_import(
     # One read of the segment's members (an indexed equality on the segment)
     # instead of a lookup per row.
     members = await member_ids(db, workspace_id, segment_id)
+    resolver = BulkResolver(db, workspace_id)
     for chunk in batched(rows, CHUNK_ROWS):
         identified = [row for row in chunk if isinstance(row, IdentifiedRow)]
-        people = await resolve_people(db, workspace_id, [row.identifier for row in identified])
+        people = await resolver.resolve([row.identifier for row in identified])
         for row in chunk:
             tally.rows += 1
             if isinstance(row, BadRow):

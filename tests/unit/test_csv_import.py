@@ -234,3 +234,32 @@ async def test_only_manual_segments_of_the_workspace_take_imports(db, engine):
 def test_identifiers_keep_their_kind():
     (row,) = read(b"cio_id\ncio_0123456789abcdef0123\n")
     assert row.identifier == Identifier(kind=IdKind.CIO_ID, value="0123456789abcdef0123")
+
+
+async def test_a_large_import_resolves_from_one_read_of_the_identities(db, engine, monkeypatch):
+    ada, bob, cy = await _people(db, ("u-1", "ada@example.com"), ("u-2", "bob@example.com"), (None, "cy@example.com"))
+    foreign = person_document("ws_other", new_cio_id(), profile_id="u-9", email="eve@example.com", attributes={}, created_at=1.0, now=1.0)
+    await db["people"].insert_many([foreign])
+    await db["identities"].insert_many(person_identity_documents("ws_other", foreign))
+    segment_id = await _manual_segment(db, engine)
+    data = (
+        f"cio_id,id,email\n,u-1,\n,,BOB@example.com\n{cy},,\n,u-9,\n,,eve@example.com\n{foreign['_id']},,\n,,ada@example.com\n"
+    ).encode()
+
+    async def plan():
+        with csv_rows(io.BytesIO(data)) as rows:
+            return await plan_import(db, WS, segment_id, rows, mode=ImportMode.APPEND, dry_run=True)
+
+    by_lookups = await plan()
+    # Rows are resolved two at a time; after two, from the workspace's identities.
+    monkeypatch.setattr("rules.csv_import.CHUNK_ROWS", 2)
+    monkeypatch.setattr("rules.manual.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
+    by_directory = await plan()
+    assert by_directory == by_lookups
+    assert by_directory.changes.add == (ada, bob, cy)
+    assert [(r.line, r.problem) for r in by_directory.report.bad_rows] == [
+        (5, RowProblem.UNKNOWN_PERSON),
+        (6, RowProblem.UNKNOWN_PERSON),
+        (7, RowProblem.UNKNOWN_PERSON),
+        (8, RowProblem.DUPLICATE),
+    ]
