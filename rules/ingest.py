@@ -22,12 +22,8 @@ the order they were planned, then deletions.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable
-
-from pymongo import DeleteOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from rules.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
 from rules.identifiers import Identifier, IdKind, anonymous_key, identity_document, identity_key, new_cio_id
@@ -54,17 +50,12 @@ from rules.ingest_operations import (
     TrackEvent,
 )
 from rules.ingest_state import Journal, SetOperation, Table
+from rules.ingest_write import IdentityTaken, write_changes
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
 # between our read and our write; the group is then planned again from the store.
 MAX_ATTEMPTS = 3
 ACTIVITY_COLLECTIONS = (EVENTS, DEVICES, DELIVERIES)
-DUPLICATE_KEY = 11000
-LONE_INSERT_COMPANION = "lone-insert-companion|"
-
-
-class IdentityTaken(Exception):
-    """Another writer claimed a profile id, email or anonymous id between our read and our write."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -481,94 +472,6 @@ class _Plan:
             return Rejected(error=error)
         return Accepted(topics={person_id: frozenset(topics) for person_id, topics in self.topics.items()})
 
-    # -- writing -------------------------------------------------------------------
-
-    async def write(self) -> None:
-        changes = {table.collection: table.changes() for table in self.tables}
-        await self._claim_identities(changes[IDENTITIES][0])
-        for table in self.tables:
-            inserts, updates, _ = changes[table.collection]
-            if table is not self.identities:
-                await insert_documents(self.db[table.collection], inserts)
-            await self._update(table.collection, updates)
-        await self._insert_events()
-        for op in self.journal.set_operations:
-            if op.update is None:
-                await self.db[op.collection].delete_many(op.filter)
-            else:
-                await self.db[op.collection].update_many(op.filter, op.update)
-        for collection, (_, _, deletes) in changes.items():
-            if deletes:
-                await self.db[collection].bulk_write([DeleteOne({"_id": key, "ws": self.ws}) for key in deletes])
-
-    async def _claim_identities(self, inserts: list[dict[str, Any]]) -> None:
-        """Insert new identities first: a duplicate `_id` means someone else claimed one meanwhile."""
-        try:
-            await insert_documents(self.db[IDENTITIES], inserts)
-        except (DuplicateKeyError, BulkWriteError) as error:
-            # Undo our own claims (only those still pointing at our people), then plan again.
-            await self.db[IDENTITIES].bulk_write(
-                [DeleteOne({"_id": doc["_id"], "personId": doc["personId"]}) for doc in inserts], ordered=False
-            )
-            raise IdentityTaken() from error
-
-    async def _insert_events(self) -> None:
-        try:
-            await insert_documents(self.db[EVENTS], self.journal.events, ordered=False)
-        except BulkWriteError as error:
-            # The same client event id sent concurrently elsewhere: it is stored once, as wanted.
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                raise
-
-    async def _update(self, collection: str, updates: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        if updates:
-            requests = [UpdateOne({"_id": final["_id"], "ws": self.ws}, update_of(original, final)) for original, final in updates]
-            await self.db[collection].bulk_write(requests, ordered=True)
-
-
-def update_of(original: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:
-    """`$set`/`$unset` turning `original` into `final`; object fields (attributes, metrics) key by key."""
-    set_fields: dict[str, Any] = {}
-    unset_fields: dict[str, str] = {}
-    for key in original.keys() | final.keys():
-        before, after = original.get(key, _MISSING), final.get(key, _MISSING)
-        if before == after:
-            continue
-        if isinstance(before, dict) and isinstance(after, dict):
-            for sub in before.keys() | after.keys():
-                if sub not in after:
-                    unset_fields[f"{key}.{sub}"] = ""
-                elif before.get(sub, _MISSING) != after[sub]:
-                    set_fields[f"{key}.{sub}"] = after[sub]
-        elif after is _MISSING:
-            unset_fields[key] = ""
-        else:
-            set_fields[key] = after
-    update: dict[str, Any] = {}
-    if set_fields:
-        update["$set"] = set_fields
-    if unset_fields:
-        update["$unset"] = unset_fields
-    return update
-
-
-_MISSING = object()
-
-
-async def insert_documents(collection: Any, docs: list[dict[str, Any]], *, ordered: bool = True) -> None:
-    if len(docs) != 1:
-        if docs:
-            await collection.insert_many(docs, ordered=ordered)
-        return
-    # The embedded engine scans the whole collection to check `_id` uniqueness
-    # when exactly one document is inserted (0.13 s into 20,000 events), not
-    # for two (1.3 ms). So a lone document goes with a throwaway companion that
-    # has no `ws` (no query ever matches it), deleted right after: 1.8 ms.
-    companion = {"_id": f"{LONE_INSERT_COMPANION}{secrets.token_hex(8)}"}
-    try:
-        await collection.insert_many([docs[0], companion], ordered=ordered)
-    finally:
-        await collection.delete_one({"_id": companion["_id"]})
 
 
 def _set_identifier_field(person: dict[str, Any], kind: IdKind, value: str) -> None:
@@ -585,7 +488,7 @@ def _apply_attributes(attributes: dict[str, Any], changes: dict[str, Any]) -> se
             if key in attributes:
                 del attributes[key]
                 changed.add(key)
-        elif attributes.get(key, _MISSING) != value:
+        elif key not in attributes or attributes[key] != value:
             attributes[key] = value
             changed.add(key)
     return changed
@@ -618,7 +521,7 @@ async def apply_requests(db: Any, workspace_id: str, requests: list[list[Operati
         await plan.prefetch([op for request in requests for op in request])
         outcomes = [await plan.apply_request(request) for request in requests]
         try:
-            await plan.write()
+            await write_changes(db, workspace_id, plan.tables, plan.journal)
         except IdentityTaken:
             if attempt == MAX_ATTEMPTS:
                 raise
