@@ -261,7 +261,7 @@ class MembershipEngine:
         return changes
 
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
-        await self._db[SCHEDULES].delete_many({"ws": workspace_id, "segmentId": segment_id})
+        await self._db[SCHEDULES].delete_many({"segmentId": segment_id, "ws": workspace_id})
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
@@ -338,7 +338,7 @@ class MembershipEngine:
 
     async def _exits_of_removed_person(self, workspace_id: str, person_id: str, now: float) -> list[MembershipChange]:
         """A deleted or merged-away person leaves every segment, manual ones too."""
-        await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})
+        await self._db[SCHEDULES].delete_many({"personId": person_id, "ws": workspace_id})
         segment_ids = await segments_of_person(self._db, workspace_id, person_id)
         return [
             MembershipChange(

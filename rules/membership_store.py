@@ -119,7 +119,7 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
 async def roll_forward(db: Any, workspace_id: str, segment_id: str, build: int) -> None:
     """Make `memberships` agree with the journal of an interrupted build."""
     latest: dict[str, dict[str, Any]] = {}
-    cursor = db[MEMBERSHIP_CHANGES].find({"ws": workspace_id, "segmentId": segment_id, "build": build})
+    cursor = db[MEMBERSHIP_CHANGES].find({"segmentId": segment_id, "ws": workspace_id, "build": build})
     async for doc in cursor.sort([("at", 1), ("_id", 1)]):
         latest[doc["personId"]] = doc
     members = await member_ids(db, workspace_id, segment_id)
@@ -138,7 +138,7 @@ async def roll_forward(db: Any, workspace_id: str, segment_id: str, build: int) 
 
 
 async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
-    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "segmentId": segment_id}, {"personId": 1})
+    cursor = db[MEMBERSHIPS].find({"segmentId": segment_id, "ws": workspace_id}, {"personId": 1})
     return {doc["personId"] async for doc in cursor}
 
 
@@ -148,12 +148,12 @@ async def existing_people(db: Any, workspace_id: str, person_ids: Sequence[str])
 
 
 async def segments_of_person(db: Any, workspace_id: str, person_id: str) -> set[str]:
-    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "personId": person_id}, {"segmentId": 1})
+    cursor = db[MEMBERSHIPS].find({"personId": person_id, "ws": workspace_id}, {"segmentId": 1})
     return {doc["segmentId"] async for doc in cursor}
 
 
 async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
-    count = await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
+    count = await db[MEMBERSHIPS].count_documents({"segmentId": segment_id, "ws": workspace_id})
     await db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": {"memberCount": count}})
     return count
 

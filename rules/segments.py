@@ -314,5 +314,5 @@ class SegmentService:
         await self._db[SEGMENTS].delete_many({"_id": segment_id, "ws": workspace_id})
         await self._engine.segment_deleted(segment)
         for collection in (MEMBERSHIPS, SCHEDULES, MEMBERSHIP_CHANGES):
-            await self._db[collection].delete_many({"ws": workspace_id, "segmentId": segment_id})
+            await self._db[collection].delete_many({"segmentId": segment_id, "ws": workspace_id})
         return segment

@@ -119,7 +119,7 @@ class Segment:
     async def members(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[SegmentMember]:
         return await paginate(
             info.context.db[MEMBERSHIPS],
-            match={"ws": info.context.workspace.id, "segmentId": str(self.id)},
+            match={"segmentId": str(self.id), "ws": info.context.workspace.id},
             order=MEMBERS_ORDER,
             first=first,
             after=after,
@@ -135,7 +135,7 @@ class Segment:
         after: str | None = None,
         since: Annotated[datetime | None, strawberry.argument(description="Only changes at or after this moment.")] = None,
     ) -> Connection[MembershipChange]:
-        match: dict[str, Any] = {"ws": info.context.workspace.id, "segmentId": str(self.id)}
+        match: dict[str, Any] = {"segmentId": str(self.id), "ws": info.context.workspace.id}
         if since is not None:
             match["at"] = {"$gte": since.timestamp(), "$type": "number"}
         return await paginate(
@@ -203,7 +203,7 @@ async def segments_of_person(info: Info, person_id: str) -> list[PersonSegment]:
     workspace_id = info.context.workspace.id
     memberships = await (
         info.context.db[MEMBERSHIPS]
-        .find({"ws": workspace_id, "personId": person_id})
+        .find({"personId": person_id, "ws": workspace_id})
         .sort([("enteredAt", 1), ("_id", 1)])
         .to_list()
     )
