@@ -50,7 +50,7 @@ async def add_events(db, person_id, kind, name, times):
 
 
 async def history(db, segment_id):
-    cursor = db[MEMBERSHIP_CHANGES].find({"ws": WS, "segmentId": segment_id}).sort([("at", 1), ("kind", 1)])
+    cursor = db[MEMBERSHIP_CHANGES].find({"ws": WS, "segmentId": segment_id}).sort([("at", 1), ("kind", 1), ("personId", 1)])
     return [(doc["personId"], doc["kind"], doc["at"]) async for doc in cursor]
 
 
