@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -38,13 +38,13 @@ MAX_V1_BYTES = 128_000
 class _Refused(Exception):
     """Ends a request early with an error response."""
 
-    def __init__(self, status: int, message: str, *, errors: list[IngestError] = ()) -> None:
+    def __init__(self, status: int, message: str, *, errors: Sequence[IngestError] = ()) -> None:
         self.status = status
         self.message = message
         self.errors = list(errors)
 
 
-def _error_response(status: int, message: str, errors: list[IngestError] = ()) -> JSONResponse:
+def _error_response(status: int, message: str, errors: Sequence[IngestError] = ()) -> JSONResponse:
     body: dict[str, Any] = {"meta": {"error": message}}
     if len(errors) > 1:
         body["errors"] = [{"field": e.field, "message": str(e)} for e in errors]
