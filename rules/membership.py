@@ -272,9 +272,9 @@ class MembershipEngine:
                 at = evaluate(condition, person, now=now).next_change_at
                 entries.append(ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at))
             if len(entries) >= WRITE_BATCH:
-                await write_schedules(self._db, entries)
+                await write_schedules(self._db, entries, replace=False)
                 entries = []
-        await write_schedules(self._db, entries)
+        await write_schedules(self._db, entries, replace=False)
 
     # -- incremental -------------------------------------------------------------
 

@@ -158,13 +158,15 @@ async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
     return count
 
 
-async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
-    """Replace the schedules of the given (segment, person) pairs."""
+async def write_schedules(db: Any, entries: Sequence[ScheduleEntry], *, replace: bool = True) -> None:
+    """Store the schedules of the given (segment, person) pairs, replacing
+    theirs unless the caller has just deleted them (`replace=False`)."""
     if not entries:
         return
     # delete + insert instead of upserts: an upsert that inserts scans the
     # whole collection on the embedded store.
-    await delete_by_ids(db[SCHEDULES], [membership_id(e.segment_id, e.person_id) for e in entries])
+    if replace:
+        await delete_by_ids(db[SCHEDULES], [membership_id(e.segment_id, e.person_id) for e in entries])
     await insert_ignoring_duplicates(
         db[SCHEDULES],
         [
