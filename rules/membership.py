@@ -55,6 +55,12 @@ DUE_BATCH = 500  # schedules taken per round of run_due
 SCHEDULER_POLL_SECONDS = 1.0
 
 
+def next_check_at(next_change_at: float | None, now: float) -> float | None:
+    """When to re-evaluate. The evaluator promises a moment after `now`; one
+    already due would make `run_due` pick it again and again."""
+    return None if next_change_at is None else max(next_change_at, now + 0.001)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SegmentRule:
     """A data-driven segment as the engine evaluates it."""
@@ -269,7 +275,7 @@ class MembershipEngine:
         for person_id in sorted(candidates):
             person = await load_person_data(self._db, workspace_id, person_id)
             if person is not None:
-                at = evaluate(condition, person, now=now).next_change_at
+                at = next_check_at(evaluate(condition, person, now=now).next_change_at, now)
                 entries.append(ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at))
             if len(entries) >= WRITE_BATCH:
                 await write_schedules(self._db, entries, replace=False)
@@ -319,7 +325,7 @@ class MembershipEngine:
                             workspace_id=workspace_id,
                             segment_id=rule.id,
                             person_id=person_id,
-                            at=explanation.next_change_at,
+                            at=next_check_at(explanation.next_change_at, now),
                         )
                     )
                     if explanation.holds == (rule.id in member_of):

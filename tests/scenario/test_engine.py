@@ -12,7 +12,16 @@ from rules.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE
 from rules.compile import matching_person_ids
 from rules.membership import MembershipEngine
 from rules.parse import parse_condition
-from rules.segments import SegmentDraft, SegmentInUse, SegmentPatch, SegmentService, SegmentState, SegmentType, get_segment
+from rules.segments import (
+    SegmentDraft,
+    SegmentInUse,
+    SegmentInvalid,
+    SegmentPatch,
+    SegmentService,
+    SegmentState,
+    SegmentType,
+    get_segment,
+)
 
 WS = "ws_engine"
 DAY = 86_400.0
@@ -163,3 +172,26 @@ async def test_a_build_repairs_an_interrupted_one(db, engine):
     assert await members(db, segment.id) == expected
     entered = [p for p, kind, _ in await history(db, segment.id) if kind == "ENTERED"]
     assert sorted(entered) == sorted(expected)
+
+
+async def test_a_condition_changed_during_its_build_is_built_next(db, engine):
+    t0 = engine._clock.now()
+    for index in range(10):
+        await add_person(db, t0, f"q{index}", n=index)
+    segments = service(db, engine)
+    segment = await segments.create(WS, SegmentDraft(name="Low", condition={"attribute": {"path": "n", "op": "lt", "value": 5}}))
+    # The first build has not run yet: the change queues a second one behind it.
+    await segments.update(WS, segment.id, SegmentPatch(condition={"attribute": {"path": "n", "op": "gte", "value": 8}}))
+    await engine.wait_for_builds()
+    assert await members(db, segment.id) == {"q8", "q9"}
+    assert (await get_segment(db, WS, segment.id)).state is SegmentState.READY
+    kinds = [kind for _, kind, _ in await history(db, segment.id)]
+    assert kinds.count("ENTERED") - kinds.count("EXITED") == 2
+
+
+async def test_a_segment_cannot_refer_to_itself(db, engine):
+    segments = service(db, engine)
+    segment = await segments.create(WS, SegmentDraft(name="A", condition={"attribute": {"path": "x", "op": "exists"}}))
+    with pytest.raises(SegmentInvalid) as invalid:
+        await segments.update(WS, segment.id, SegmentPatch(condition={"not": {"segment": {"id": segment.id}}}))
+    assert [(p.code, p.path) for p in invalid.value.problems] == [("SEGMENT_CYCLE", "/condition/not/segment/id")]
