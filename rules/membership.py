@@ -209,6 +209,10 @@ class MembershipEngine:
         segment = await find_segment(self._db, workspace_id, segment_id)
         if segment is None or not segment.is_data_driven:
             return
+        # Topological order: the segments this one refers to are built first
+        # (cycles are refused on save, so this wait ends).
+        referenced = [self._builds[i] for i in dependencies(parsed_condition(segment)).segment_ids if i in self._builds]
+        await asyncio.gather(*referenced, return_exceptions=True)
         if segment.generation != segment.built_generation:
             await roll_forward(self._db, workspace_id, segment_id, segment.generation)
         build = segment.generation + 1

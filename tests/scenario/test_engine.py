@@ -195,3 +195,24 @@ async def test_a_segment_cannot_refer_to_itself(db, engine):
     with pytest.raises(SegmentInvalid) as invalid:
         await segments.update(WS, segment.id, SegmentPatch(condition={"not": {"segment": {"id": segment.id}}}))
     assert [(p.code, p.path) for p in invalid.value.problems] == [("SEGMENT_CYCLE", "/condition/not/segment/id")]
+
+
+async def test_interrupted_builds_resume_referenced_segments_first(db, engine):
+    t0 = engine._clock.now()
+    for index in range(6):
+        await add_person(db, t0, f"r{index}", n=index)
+    segments = service(db, engine)
+    base = await segments.create(WS, SegmentDraft(name="Base", condition={"attribute": {"path": "n", "op": "gte", "value": 3}}))
+    follower = await segments.create(WS, SegmentDraft(name="Follower", condition={"segment": {"id": base.id}}))
+    await engine.wait_for_builds()
+    # Both interrupted, the base with its members lost: the follower must wait for it.
+    from rules.collections import SEGMENTS
+
+    await db[MEMBERSHIPS].delete_many({"segmentId": base.id})
+    await db[SEGMENTS].update_many({"ws": WS}, {"$set": {"state": "BUILDING"}})
+    for segment in (follower, base):  # the follower's build is asked for first
+        engine.segment_saved(await get_segment(db, WS, segment.id))
+    await engine.wait_for_builds()
+    assert await members(db, base.id) == await members(db, follower.id) == {"r3", "r4", "r5"}
+    # Built after its base, the follower never saw the lost members go.
+    assert [kind for _, kind, _ in await history(db, follower.id)] == ["ENTERED"] * 3
