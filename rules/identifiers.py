@@ -51,7 +51,7 @@ class Identifier:
 def identifier_problem(kind: IdKind, value: Any) -> str | None:
     """Why `value` cannot be an identifier of `kind`, or None."""
     if not isinstance(value, str):
-        return f"must be a string, got {type(value).__name__}"
+        return "must be a string" if value is not None else "must be a string, got null"
     if not value.strip():
         return "must not be empty"
     if len(value.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
