@@ -395,8 +395,9 @@ class MembershipEngine:
     # -- time ----------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Re-evaluate every (segment, person) whose scheduled moment has come.
-        Returns how many were due."""
+        """Re-evaluate every (segment, person) whose scheduled moment has come,
+        in every workspace (the one query that is not per workspace: each due
+        entry is then handled within its own). Returns how many were due."""
         handled = 0
         async with self._due_lock:
             while True:
@@ -410,7 +411,7 @@ class MembershipEngine:
                 )
                 if not due:
                     return handled
-                await delete_by_ids(self._db[SCHEDULES], [d["_id"] for d in due], at={"$lte": now})
+                await delete_by_ids(self._db[SCHEDULES], [(d["ws"], d["_id"]) for d in due], at={"$lte": now})
                 by_workspace: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 for entry in due:
                     by_workspace[entry["ws"]].append(entry)

@@ -54,10 +54,11 @@ async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[s
             raise
 
 
-async def delete_by_ids(collection: Any, ids: Sequence[str], **conditions: Any) -> None:
-    """Delete the documents with these `_id`s (and `conditions`)."""
-    if ids:
-        await collection.bulk_write([DeleteOne({"_id": i, **conditions}) for i in ids], ordered=False)
+async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **conditions: Any) -> None:
+    """Delete the documents with these (workspace id, `_id`) keys (and `conditions`)."""
+    if keys:
+        requests = [DeleteOne({"_id": doc_id, "ws": workspace_id, **conditions}) for workspace_id, doc_id in keys]
+        await collection.bulk_write(requests, ordered=False)
 
 
 def _change_document(change: MembershipChange, build: int | None) -> dict[str, Any]:
@@ -101,7 +102,7 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
             for c in entered
         ],
     )
-    await delete_by_ids(db[MEMBERSHIPS], [membership_id(c.segment_id, c.person_id) for c in exited])
+    await delete_by_ids(db[MEMBERSHIPS], [(c.workspace_id, membership_id(c.segment_id, c.person_id)) for c in exited])
     delta: Counter[tuple[str, str]] = Counter()
     for change in entered:
         delta[(change.workspace_id, change.segment_id)] += 1
@@ -166,7 +167,7 @@ async def write_schedules(db: Any, entries: Sequence[ScheduleEntry], *, replace:
     # delete + insert instead of upserts: an upsert that inserts scans the
     # whole collection on the embedded store.
     if replace:
-        await delete_by_ids(db[SCHEDULES], [membership_id(e.segment_id, e.person_id) for e in entries])
+        await delete_by_ids(db[SCHEDULES], [(e.workspace_id, membership_id(e.segment_id, e.person_id)) for e in entries])
     await insert_ignoring_duplicates(
         db[SCHEDULES],
         [
