@@ -21,7 +21,12 @@ ABSENT = _Absent()
 
 
 class Table:
-    """The documents of one collection, keyed by `_id`: as loaded, and as changed so far."""
+    """The documents of one collection, keyed by `_id`: as loaded, and as changed so far.
+
+    Documents held here are never changed in place: get() hands out a copy
+    and put() stores a new document, so the loaded originals (for the diff)
+    and the undo log can share them without copying.
+    """
 
     def __init__(self, collection: str) -> None:
         self.collection = collection
@@ -38,7 +43,7 @@ class Table:
         for key in keys:
             doc = found.get(key, ABSENT)
             self._original[key] = doc
-            self._current[key] = None if doc is ABSENT else copy.deepcopy(doc)
+            self._current[key] = None if doc is ABSENT else doc
 
     def peek(self, key: str) -> dict[str, Any] | None:
         """The document itself, to read only (no copy: this is the hot path)."""
@@ -66,7 +71,7 @@ class Table:
 
     def _remember(self, key: str) -> None:
         if key not in self._undo:
-            self._undo[key] = copy.deepcopy(self._current[key]) if key in self._current else ABSENT
+            self._undo[key] = self._current[key] if key in self._current else ABSENT
 
     def checkpoint(self) -> None:
         self._undo = {}
