@@ -104,3 +104,8 @@ def test_offer_page_viewers_who_did_not_purchase_leave_after_a_week(fake_clock_s
         ("ann", "ENTERED"), ("bob", "ENTERED"), ("bob", "EXITED"), ("ann", "EXITED"),
     ]
     assert changes[-1][2] == "2026-01-07T23:59:50+00:00"
+    since = """query($id: ID!, $since: DateTime!) { segment(id: $id) {
+        changes(since: $since) { totalCount edges { node { kind person { id } } } } } }"""
+    recent = server.graphql(ws, since, {"id": segment_id, "since": changes[2][2]})["data"]["segment"]["changes"]
+    assert recent["totalCount"] == 2
+    assert [(e["node"]["person"]["id"], e["node"]["kind"]) for e in recent["edges"]] == [("ann", "EXITED"), ("bob", "EXITED")]
