@@ -39,8 +39,8 @@ from rules.membership_store import (
     existing_people,
     member_ids,
     recount_members,
-    segments_of_person,
     roll_forward,
+    segments_of_person,
     write_changes,
     write_schedules,
 )
@@ -117,10 +117,10 @@ class NotAManualSegment(Exception):
 
 
 class MembershipEngine:
-    def __init__(self, db: Any, clock: Clock, *, changefeed: Changefeed | None = None) -> None:
+    def __init__(self, db: Any, clock: Clock) -> None:
         self._db = db
-        self._clock = clock
-        self.changefeed = changefeed or Changefeed()
+        self.clock = clock
+        self.changefeed = Changefeed()
         self._rules: dict[str, WorkspaceRules] = {}
         # Evaluations and writes of one workspace never interleave, so two
         # of them cannot both record the same change.
@@ -238,7 +238,7 @@ class MembershipEngine:
     async def _compute_and_write(self, segment: Segment, build: int) -> list[MembershipChange]:
         workspace_id, segment_id = segment.workspace_id, segment.id
         condition = parsed_condition(segment)
-        now = self._clock.now()
+        now = self.clock.now()
         matching = await matching_person_ids(self._db, condition, workspace_id=workspace_id, now=now)
         current = await member_ids(self._db, workspace_id, segment_id)
         changes = [
@@ -307,7 +307,7 @@ class MembershipEngine:
         to a segment whose membership moved (`changed` starts that set)."""
         async with self._locks[workspace_id]:
             rules = await self._workspace_rules(workspace_id)
-            now = self._clock.now()
+            now = self.clock.now()
             changes: list[MembershipChange] = []
             schedules: list[ScheduleEntry] = []
             for person_id in person_ids:
@@ -371,7 +371,7 @@ class MembershipEngine:
         existing = await existing_people(self._db, workspace_id, wanted)
         async with self._locks[workspace_id]:
             members = await member_ids(self._db, workspace_id, segment_id)
-            now = self._clock.now()
+            now = self.clock.now()
             to_add = [p for p in dict.fromkeys(add) if p in existing and p not in members]
             to_remove = [p for p in dict.fromkeys(remove) if p in existing and p in members]
             changes = [
@@ -401,7 +401,7 @@ class MembershipEngine:
         handled = 0
         async with self._due_lock:
             while True:
-                now = self._clock.now()
+                now = self.clock.now()
                 due = (
                     await self._db[SCHEDULES]
                     .find({"at": {"$lte": now, "$type": "number"}})

@@ -43,7 +43,7 @@ async def engine(db):
 
 
 def service(db, engine) -> SegmentService:
-    return SegmentService(db, engine._clock, engine)
+    return SegmentService(db, engine.clock, engine)
 
 
 async def add_person(db, now, person_id, **attributes):
@@ -68,7 +68,7 @@ async def members(db, segment_id):
 
 
 async def test_offer_viewers_enter_on_build_leave_on_purchase_and_after_a_week(db, engine):
-    clock = engine._clock
+    clock = engine.clock
     t0 = clock.now()
     for person in ("ann", "bob", "cat"):
         await add_person(db, t0, person)
@@ -101,7 +101,7 @@ async def test_offer_viewers_enter_on_build_leave_on_purchase_and_after_a_week(d
 
 
 async def test_waiting_out_an_at_most_window_enters(db, engine):
-    clock = engine._clock
+    clock = engine.clock
     t0 = clock.now()
     await add_person(db, t0, "dan")
     await add_events(db, "dan", "event", "login", [t0 - 2 * DAY])
@@ -115,7 +115,7 @@ async def test_waiting_out_an_at_most_window_enters(db, engine):
 
 
 async def test_referring_segments_follow_in_order_and_block_changes(db, engine):
-    clock = engine._clock
+    clock = engine.clock
     t0 = clock.now()
     await add_person(db, t0, "eve", lifetime_value=30000)
     await add_person(db, t0, "fay", lifetime_value=100)
@@ -138,7 +138,7 @@ async def test_referring_segments_follow_in_order_and_block_changes(db, engine):
 
 
 async def test_manual_changes_are_recorded_and_propagate(db, engine):
-    t0 = engine._clock.now()
+    t0 = engine.clock.now()
     await add_person(db, t0, "gus")
     segments = service(db, engine)
     manual = await segments.create(WS, SegmentDraft(name="Beta", type=SegmentType.MANUAL))
@@ -155,7 +155,7 @@ async def test_manual_changes_are_recorded_and_propagate(db, engine):
 
 async def test_a_build_repairs_an_interrupted_one(db, engine):
     """A crash between a change record and its membership row is rolled forward."""
-    t0 = engine._clock.now()
+    t0 = engine.clock.now()
     for index in range(30):
         await add_person(db, t0, f"p{index}", lifetime_value=index * 1000)
     condition = {"attribute": {"path": "lifetime_value", "op": "gte", "value": 10000}}
@@ -168,14 +168,14 @@ async def test_a_build_repairs_an_interrupted_one(db, engine):
     await db[SEGMENTS].update_one({"_id": segment.id}, {"$set": {"state": "BUILDING", "builtGeneration": 0}})
     await engine.start()
     await engine.wait_for_builds()
-    expected = await matching_person_ids(db, parse_condition(condition), workspace_id=WS, now=engine._clock.now())
+    expected = await matching_person_ids(db, parse_condition(condition), workspace_id=WS, now=engine.clock.now())
     assert await members(db, segment.id) == expected
     entered = [p for p, kind, _ in await history(db, segment.id) if kind == "ENTERED"]
     assert sorted(entered) == sorted(expected)
 
 
 async def test_a_condition_changed_during_its_build_is_built_next(db, engine):
-    t0 = engine._clock.now()
+    t0 = engine.clock.now()
     for index in range(10):
         await add_person(db, t0, f"q{index}", n=index)
     segments = service(db, engine)
@@ -198,7 +198,7 @@ async def test_a_segment_cannot_refer_to_itself(db, engine):
 
 
 async def test_interrupted_builds_resume_referenced_segments_first(db, engine):
-    t0 = engine._clock.now()
+    t0 = engine.clock.now()
     for index in range(6):
         await add_person(db, t0, f"r{index}", n=index)
     segments = service(db, engine)
