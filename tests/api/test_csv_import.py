@@ -123,3 +123,12 @@ def test_100k_rows_are_read_and_reported(server, tmp_path: Path):
         "message": "no person with email 'user1000@example.com'",
     }
     assert result["segment"]["memberCount"] == 1_000
+
+
+def test_a_file_variable_that_is_not_a_file_part_is_an_error(server):
+    ws = server.create_workspace()
+    segment_id = create_manual_segment(server, ws)
+    query = "mutation ($f: Upload!) { importSegmentMembers(segmentId: \"%s\", file: $f) { __typename ... on Error { message } } }"
+    result = server.graphql(ws, query % segment_id, {"f": "id\nu-1\n"})
+    assert result["data"]["importSegmentMembers"]["__typename"] == "ImportFileError"
+    assert "multipart request" in result["data"]["importSegmentMembers"]["message"]
