@@ -121,7 +121,7 @@ class _Plan:
         client_ids = [event_id(self.ws, op.client_id) for op in operations if isinstance(op, TrackEvent) and op.client_id]
         self.known_event_ids = {doc["_id"] for doc in await find_by_ids(self.db[EVENTS], self.ws, client_ids, {"_id": 1})}
         for anonymous_id in {op.anonymous_id for op in operations if isinstance(op, Identify) and op.anonymous_id}:
-            pending = self.db[EVENTS].find({"ws": self.ws, "anonymousId": anonymous_id, "personId": None}, {"type": 1, "name": 1})
+            pending = self.db[EVENTS].find({"anonymousId": anonymous_id, "ws": self.ws, "personId": None}, {"type": 1, "name": 1})
             self.anonymous_topics[anonymous_id] = {event_topic(doc["type"], doc["name"]) async for doc in pending}
 
     # -- people and identities ---------------------------------------------------
@@ -290,7 +290,7 @@ class _Plan:
         self.journal.set_operations.append(
             SetOperation(
                 collection=EVENTS,
-                filter={"ws": self.ws, "anonymousId": anonymous_id, "personId": None},
+                filter={"anonymousId": anonymous_id, "ws": self.ws, "personId": None},
                 update={"$set": {"personId": person_id}},
             )
         )
@@ -375,7 +375,7 @@ class _Plan:
                 table.delete(key)
         # Everything else they own in the store: anonymous ids, events, devices, deliveries.
         for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
-            self.journal.set_operations.append(SetOperation(collection=collection, filter={"ws": self.ws, "personId": person_id}, update=None))
+            self.journal.set_operations.append(SetOperation(collection=collection, filter={"personId": person_id, "ws": self.ws}, update=None))
         self.touch(person_id, "deleted")
 
     async def set_suppressed(self, op: SetSuppressed) -> None:
@@ -413,7 +413,7 @@ class _Plan:
         # Set operations run after the new documents are inserted: they move this group's events too.
         for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
             self.journal.set_operations.append(
-                SetOperation(collection=collection, filter={"ws": self.ws, "personId": secondary_id}, update={"$set": {"personId": primary_id}})
+                SetOperation(collection=collection, filter={"personId": secondary_id, "ws": self.ws}, update={"$set": {"personId": primary_id}})
             )
         self.touch(primary_id, "merged", *(("attributes", *(f"attribute:{key}" for key in filled)) if filled else ()))
         self.touch(secondary_id, "deleted", "merged")
