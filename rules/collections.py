@@ -35,7 +35,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     DELIVERIES: ("personId", "ws"),
     SEGMENTS: ("ws",),
     MEMBERSHIPS: ("segmentId", "personId"),
-    MEMBERSHIP_CHANGES: ("segmentId", "personId"),
+    MEMBERSHIP_CHANGES: ("segmentId", "personId", "pending"),
     SCHEDULES: ("at", "segmentId"),
 }
 

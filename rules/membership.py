@@ -35,11 +35,11 @@ from rules.dependencies import Dependencies, affected_by, dependencies
 from rules.evaluate import evaluate, load_person_data
 from rules.membership_store import (
     ScheduleEntry,
+    apply_pending_changes,
     delete_by_ids,
     existing_people,
     member_ids,
     recount_members,
-    roll_forward,
     segments_of_person,
     write_changes,
     write_schedules,
@@ -139,7 +139,8 @@ class MembershipEngine:
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume interrupted builds and start the scheduler loop."""
+        """Finish interrupted writes, resume interrupted builds, start the scheduler loop."""
+        await apply_pending_changes(self._db)
         async for doc in self._db[SEGMENTS].find({"state": str(SegmentState.BUILDING)}):
             self.segment_saved(Segment.from_document(doc))
         self._scheduler = asyncio.create_task(self._scheduler_loop(), name="membership-scheduler")
@@ -213,8 +214,8 @@ class MembershipEngine:
         # (cycles are refused on save, so this wait ends).
         referenced = [self._builds[i] for i in dependencies(parsed_condition(segment)).segment_ids if i in self._builds]
         await asyncio.gather(*referenced, return_exceptions=True)
-        if segment.generation != segment.built_generation:
-            await roll_forward(self._db, workspace_id, segment_id, segment.generation)
+        # A write of this segment that failed half-way is finished first, so the diff is exact.
+        await apply_pending_changes(self._db, ws=workspace_id, segmentId=segment_id)
         build = segment.generation + 1
         await self._db[SEGMENTS].update_one(
             {"_id": segment_id, "ws": workspace_id},
@@ -262,7 +263,6 @@ class MembershipEngine:
             {
                 "$set": {
                     "state": str(SegmentState.READY),
-                    "builtGeneration": build,
                     "progress": {"done": len(changes), "total": len(changes)},
                     "failure": None,
                 }

@@ -1,10 +1,12 @@
 """Writes of the membership engine: change records, memberships, schedules.
 
-Order matters for crash safety: a change record is written before the
-membership row it describes, so `membership_changes` is a journal. A build's
-changes carry its generation (`build`) and a deterministic `_id`; a build
-interrupted between the two writes is repaired on the next start by
-`roll_forward`, which re-applies that generation's journal. Every write is
+Crash safety: `membership_changes` is a journal. A write records its
+changes marked `pending` (a token of that write), applies them to
+`memberships` and the member counts, then clears the mark. Whatever a crash
+interrupts is finished by `apply_pending_changes` (at start-up, and before a
+build), so a change is never recorded twice nor left without its row. A
+build's changes also get a deterministic `_id`, so a repeated build write
+is a no-op. Every write is
 batched (`insert_many`, `bulk_write`): the embedded store scans a whole
 collection for each single-document insert. Deletes go as `bulk_write` of
 `DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
@@ -61,7 +63,7 @@ async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **cond
         await collection.bulk_write(requests, ordered=False)
 
 
-def _change_document(change: MembershipChange, build: int | None) -> dict[str, Any]:
+def _change_document(change: MembershipChange, build: int | None, pending: str) -> dict[str, Any]:
     # Build changes get ids derived from (segment, build, person, kind) so a
     # re-run of the same write is a no-op; other changes happen once.
     change_id = (
@@ -75,15 +77,19 @@ def _change_document(change: MembershipChange, build: int | None) -> dict[str, A
         "kind": str(change.kind),
         "at": change.at,
         "build": build,
+        "pending": pending,
     }
 
 
 async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: int | None = None) -> None:
-    """Record `changes`, then apply them to `memberships` and the member counts."""
+    """Record `changes`, apply them to `memberships` and the member counts,
+    then mark them applied."""
     if not changes:
         return
-    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], [_change_document(c, build) for c in changes])
+    pending = secrets.token_hex(8)
+    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], [_change_document(c, build, pending) for c in changes])
     await apply_to_memberships(db, changes)
+    await db[MEMBERSHIP_CHANGES].update_many({"pending": pending}, {"$unset": {"pending": ""}})
 
 
 async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
@@ -117,25 +123,31 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
         await db[SEGMENTS].bulk_write(updates, ordered=False)
 
 
-async def roll_forward(db: Any, workspace_id: str, segment_id: str, build: int) -> None:
-    """Make `memberships` agree with the journal of an interrupted build."""
-    latest: dict[str, dict[str, Any]] = {}
-    cursor = db[MEMBERSHIP_CHANGES].find({"segmentId": segment_id, "ws": workspace_id, "build": build})
+async def apply_pending_changes(db: Any, **scope: str) -> None:
+    """Finish writes a crash or an error interrupted: apply the last pending
+    change of each (segment, person) that `memberships` does not reflect yet.
+    `scope` narrows it, e.g. `ws=..., segmentId=...`."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    cursor = db[MEMBERSHIP_CHANGES].find({"pending": {"$type": "string"}, **scope})
     async for doc in cursor.sort([("at", 1), ("_id", 1)]):
-        latest[doc["personId"]] = doc
-    members = await member_ids(db, workspace_id, segment_id)
-    unapplied = [
-        MembershipChange(
-            workspace_id=workspace_id,
-            segment_id=segment_id,
-            person_id=person_id,
-            kind=ChangeKind(doc["kind"]),
-            at=doc["at"],
-        )
-        for person_id, doc in latest.items()
-        if (doc["kind"] == ChangeKind.ENTERED) != (person_id in members)
-    ]
+        latest[(doc["segmentId"], doc["personId"])] = doc
+    if not latest:
+        return
+    unapplied = []
+    for (segment_id, person_id), doc in latest.items():
+        is_member = await db[MEMBERSHIPS].find_one({"_id": membership_id(segment_id, person_id), "ws": doc["ws"]}, {"_id": 1})
+        if (doc["kind"] == ChangeKind.ENTERED) != (is_member is not None):
+            unapplied.append(
+                MembershipChange(
+                    workspace_id=doc["ws"],
+                    segment_id=segment_id,
+                    person_id=person_id,
+                    kind=ChangeKind(doc["kind"]),
+                    at=doc["at"],
+                )
+            )
     await apply_to_memberships(db, unapplied)
+    await db[MEMBERSHIP_CHANGES].update_many({"pending": {"$type": "string"}, **scope}, {"$unset": {"pending": ""}})
 
 
 async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:

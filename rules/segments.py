@@ -56,10 +56,7 @@ class Segment:
     state: SegmentState
     progress: BuildProgress
     member_count: int
-    # `generation` counts builds started, `built_generation` the last one that
-    # finished: when they differ at start-up a build was interrupted.
-    generation: int
-    built_generation: int
+    generation: int  # builds started; part of the ids of a build's changes
     failure: str | None
     created_at: float
     updated_at: float
@@ -78,7 +75,6 @@ class Segment:
             progress=BuildProgress(done=progress.get("done", 0), total=progress.get("total", 0)),
             member_count=doc.get("memberCount", 0),
             generation=doc.get("generation", 0),
-            built_generation=doc.get("builtGeneration", 0),
             failure=doc.get("failure"),
             created_at=doc["createdAt"],
             updated_at=doc["updatedAt"],
@@ -255,7 +251,6 @@ class SegmentService:
             "progress": {"done": 0, "total": 0},
             "memberCount": 0,
             "generation": 0,
-            "builtGeneration": 0,
             "failure": None,
             "createdAt": now,
             "updatedAt": now,

@@ -4,6 +4,7 @@ builds, incremental updates, time, segment references, manual changes."""
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 
 import pytest
 
@@ -153,25 +154,41 @@ async def test_manual_changes_are_recorded_and_propagate(db, engine):
     assert [kind for _, kind, _ in await history(db, manual.id)] == ["ENTERED", "EXITED"]
 
 
-async def test_a_build_repairs_an_interrupted_one(db, engine):
-    """A crash between a change record and its membership row is rolled forward."""
+async def crash_before_rows(db, segment_id, person_ids):
+    """What a crash between recording changes and writing their rows leaves."""
+    await db[MEMBERSHIPS].delete_many({"segmentId": segment_id, "personId": {"$in": person_ids}})
+    await db[MEMBERSHIP_CHANGES].update_many(
+        {"segmentId": segment_id, "personId": {"$in": person_ids}}, {"$set": {"pending": "interrupted"}}
+    )
+
+
+async def test_writes_interrupted_by_a_crash_are_finished_on_start(db, engine):
     t0 = engine.clock.now()
     for index in range(30):
         await add_person(db, t0, f"p{index}", lifetime_value=index * 1000)
     condition = {"attribute": {"path": "lifetime_value", "op": "gte", "value": 10000}}
     segment = await service(db, engine).create(WS, SegmentDraft(name="Half built", condition=condition))
     await engine.wait_for_builds()
-    # Simulate the crash: the journal of build 1 is there, its memberships are not.
-    await db[MEMBERSHIPS].delete_many({"segmentId": segment.id, "personId": {"$in": ["p10", "p11"]}})
+    await crash_before_rows(db, segment.id, ["p10", "p11"])
     from rules.collections import SEGMENTS
 
-    await db[SEGMENTS].update_one({"_id": segment.id}, {"$set": {"state": "BUILDING", "builtGeneration": 0}})
+    await db[SEGMENTS].update_one({"_id": segment.id}, {"$set": {"state": "BUILDING"}})
+    # An incremental change interrupted the same way.
+    engine.clock.advance(60)
+    await db[PEOPLE].update_one({"_id": "p29"}, {"$set": {"attributes.lifetime_value": 0}})
+    await engine.people_changed(WS, ["p29"], {"attributes"})
+    await crash_before_rows(db, segment.id, ["p29"])
+    await db[MEMBERSHIPS].insert_many([{"_id": f"{segment.id}|p29", "ws": WS, "segmentId": segment.id, "personId": "p29", "enteredAt": t0}])
+
     await engine.start()
     await engine.wait_for_builds()
     expected = await matching_person_ids(db, parse_condition(condition), workspace_id=WS, now=engine.clock.now())
-    assert await members(db, segment.id) == expected
-    entered = [p for p, kind, _ in await history(db, segment.id) if kind == "ENTERED"]
-    assert sorted(entered) == sorted(expected)
+    assert await members(db, segment.id) == expected and "p29" not in expected
+    kinds = Counter((person, kind) for person, kind, _ in await history(db, segment.id))
+    assert {person for (person, kind), n in kinds.items() if kind == "ENTERED" and n == 1} == expected | {"p29"}
+    assert set(kinds.values()) == {1}
+    assert (await get_segment(db, WS, segment.id)).member_count == len(expected)
+    assert await db[MEMBERSHIP_CHANGES].count_documents({"pending": {"$exists": True}}) == 0
 
 
 async def test_a_condition_changed_during_its_build_is_built_next(db, engine):
