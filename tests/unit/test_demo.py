@@ -37,3 +37,18 @@ async def test_demo_refuses_a_workspace_that_has_people(db):
     await load_demo(db, "ws_a", now=NOW, people=3)
     with pytest.raises(ValueError, match="already has people"):
         await load_demo(db, "ws_a", now=NOW, people=3)
+
+
+def test_segments_demo_command_creates_a_workspace_and_prints_its_keys(monkeypatch, capsys):
+    import json
+
+    from api.cli import main
+
+    monkeypatch.setenv("SEGMENTS_EMBEDDED_ENGINE", "memory")
+    monkeypatch.delenv("SEGMENTS_MONGODB_URI", raising=False)
+    assert main(["demo", "--people", "15"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["trackApiKey"].startswith("trk_") and printed["siteId"]
+    assert printed["loaded"]["people"] == 15 and printed["loaded"]["workspaceId"] == printed["workspaceId"]
+    assert main(["demo", "--workspace", "ws_nope"]) == 2
+    assert "no workspace ws_nope" in capsys.readouterr().err
