@@ -22,6 +22,8 @@ DELIVERIES = "deliveries"
 SEGMENTS = "segments"
 MEMBERSHIPS = "memberships"
 MEMBERSHIP_CHANGES = "membership_changes"
+# markers of membership writes under way, for crash recovery (rules/membership_store.py)
+MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
 
@@ -35,7 +37,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     DELIVERIES: ("personId", "ws"),
     SEGMENTS: ("ws",),
     MEMBERSHIPS: ("segmentId", "personId"),
-    MEMBERSHIP_CHANGES: ("segmentId", "personId", "pending"),
+    MEMBERSHIP_CHANGES: ("segmentId", "personId", "write"),
     SCHEDULES: ("at", "segmentId"),
 }
 

@@ -39,6 +39,7 @@ from rules.membership_store import (
     delete_by_ids,
     existing_people,
     member_ids,
+    members_among,
     recount_members,
     segments_of_person,
     write_changes,
@@ -215,7 +216,7 @@ class MembershipEngine:
         referenced = [self._builds[i] for i in dependencies(parsed_condition(segment)).segment_ids if i in self._builds]
         await asyncio.gather(*referenced, return_exceptions=True)
         # A write of this segment that failed half-way is finished first, so the diff is exact.
-        await apply_pending_changes(self._db, ws=workspace_id, segmentId=segment_id)
+        await apply_pending_changes(self._db, ws=workspace_id, segment_id=segment_id)
         build = segment.generation + 1
         await self._db[SEGMENTS].update_one(
             {"_id": segment_id, "ws": workspace_id},
@@ -370,7 +371,7 @@ class MembershipEngine:
         wanted = list(dict.fromkeys([*add, *remove]))
         existing = await existing_people(self._db, workspace_id, wanted)
         async with self._locks[workspace_id]:
-            members = await member_ids(self._db, workspace_id, segment_id)
+            members = await members_among(self._db, workspace_id, segment_id, wanted)
             now = self.clock.now()
             to_add = [p for p in dict.fromkeys(add) if p in existing and p not in members]
             to_remove = [p for p in dict.fromkeys(remove) if p in existing and p in members]

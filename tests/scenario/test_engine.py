@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from rules.clock import FakeClock
-from rules.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE
+from rules.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, MEMBERSHIPS, PEOPLE
 from rules.compile import matching_person_ids
 from rules.membership import MembershipEngine
 from rules.parse import parse_condition
@@ -155,10 +155,13 @@ async def test_manual_changes_are_recorded_and_propagate(db, engine):
 
 
 async def crash_before_rows(db, segment_id, person_ids):
-    """What a crash between recording changes and writing their rows leaves."""
+    """What a crash between recording changes and writing their rows leaves:
+    the write's marker, its change records, and no rows."""
     await db[MEMBERSHIPS].delete_many({"segmentId": segment_id, "personId": {"$in": person_ids}})
+    token = f"interrupted-{len(person_ids)}-{person_ids[0]}"
+    await db[MEMBERSHIP_WRITES].insert_many([{"_id": token, "ws": [WS], "segmentIds": [segment_id]}])
     await db[MEMBERSHIP_CHANGES].update_many(
-        {"segmentId": segment_id, "personId": {"$in": person_ids}}, {"$set": {"pending": "interrupted"}}
+        {"segmentId": segment_id, "personId": {"$in": person_ids}}, {"$set": {"write": token}}
     )
 
 
@@ -188,7 +191,7 @@ async def test_writes_interrupted_by_a_crash_are_finished_on_start(db, engine):
     assert {person for (person, kind), n in kinds.items() if kind == "ENTERED" and n == 1} == expected | {"p29"}
     assert set(kinds.values()) == {1}
     assert (await get_segment(db, WS, segment.id)).member_count == len(expected)
-    assert await db[MEMBERSHIP_CHANGES].count_documents({"pending": {"$exists": True}}) == 0
+    assert await db[MEMBERSHIP_WRITES].count_documents({}) == 0
 
 
 async def test_a_condition_changed_during_its_build_is_built_next(db, engine):
