@@ -155,7 +155,7 @@ async def apply_pending_changes(db: Any, *, ws: str | None = None, segment_id: s
         scope["ws"] = ws
     if segment_id is not None:
         scope["segmentIds"] = segment_id
-    async for marker in db[MEMBERSHIP_WRITES].find(scope):
+    for marker in await db[MEMBERSHIP_WRITES].find(scope).to_list():
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         cursor = db[MEMBERSHIP_CHANGES].find({"write": marker["_id"]})
         async for doc in cursor.sort([("at", 1), ("_id", 1)]):
