@@ -31,10 +31,10 @@ SCHEDULES = "schedules"
 INDEXES: dict[str, tuple[str, ...]] = {
     WORKSPACES: ("siteId",),
     PEOPLE: ("ws",),
-    IDENTITIES: ("personId",),
+    IDENTITIES: ("personId", "key"),
     EVENTS: ("personId", "ws", "anonymousId"),
-    DEVICES: ("personId", "ws"),
-    DELIVERIES: ("personId", "ws"),
+    DEVICES: ("personId", "ws", "token"),
+    DELIVERIES: ("personId", "ws", "deliveryId"),
     SEGMENTS: ("ws",),
     MEMBERSHIPS: ("segmentId", "personId"),
     MEMBERSHIP_CHANGES: ("segmentId", "personId", "write"),
@@ -53,8 +53,13 @@ async def ensure_indexes(db: Any) -> None:
 LOOKUP_CONCURRENCY = 500
 
 
+# Collections whose `_id` is "{ws}|{rest}" with `rest` also stored in an
+# indexed field: lookups of such ids go through that field (see find_by_ids).
+KEY_FIELDS: dict[str, str] = {IDENTITIES: "key", DEVICES: "token", DELIVERIES: "deliveryId"}
+
+
 async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projection: dict | None = None) -> list[dict[str, Any]]:
-    """Documents of the workspace with these `_id`s, one `_id` lookup per id.
+    """Documents of the workspace with these `_id`s, one lookup per id.
 
     Not `{"_id": {"$in": ids}}`: the embedded engine answers `$in` (on `_id`
     or on an indexed field) by scanning the collection again for every match
@@ -62,13 +67,29 @@ async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projec
     The workspace is checked on each document found rather than in the
     filter, with the same result: given `{"_id", "ws"}` the embedded engine
     goes through the `ws` index (0.64 ms a lookup at 20,000 people).
-    On MongoDB the lookups run concurrently on the connection pool.
+    For the collections of KEY_FIELDS the lookup goes through their key
+    field instead of `_id`: the embedded engine answers an `_id` lookup that
+    finds nothing (a new person's identity, a new delivery) by scanning the
+    whole collection (29 ms at 20,000), a miss on a secondary index costs
+    0.2 ms. On MongoDB the lookups are index lookups either way and run
+    concurrently on the connection pool.
     """
     if projection is not None:
         projection = {**projection, "ws": 1}
+    key_field = KEY_FIELDS.get(collection.name)
+    prefix = f"{workspace_id}|"
+
+    async def lookup(doc_id: str) -> list[dict[str, Any]]:
+        if key_field is None or not doc_id.startswith(prefix):
+            doc = await collection.find_one({"_id": doc_id}, projection)
+            return [doc] if doc is not None else []
+        # The key field is unique only within a workspace: keep the one whose `_id` matches.
+        candidates = await collection.find({key_field: doc_id[len(prefix) :]}, projection).to_list()
+        return [doc for doc in candidates if doc["_id"] == doc_id]
+
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), LOOKUP_CONCURRENCY):
         chunk = ids[start : start + LOOKUP_CONCURRENCY]
-        docs = await asyncio.gather(*(collection.find_one({"_id": key}, projection) for key in chunk))
-        found.extend(doc for doc in docs if doc is not None and doc.get("ws") == workspace_id)
+        for docs in await asyncio.gather(*(lookup(key) for key in chunk)):
+            found.extend(doc for doc in docs if doc.get("ws") == workspace_id)
     return found

@@ -86,7 +86,9 @@ def anonymous_key(workspace_id: str, anonymous_id: str) -> str:
 
 
 def identity_document(workspace_id: str, kind: str, value: str, person_id: str) -> dict[str, Any]:
-    return {"_id": identity_key(workspace_id, kind, value), "ws": workspace_id, "personId": person_id}
+    doc_id = identity_key(workspace_id, kind, value)
+    # `key` repeats the `_id` without the workspace, for indexed lookups (rules.collections.find_by_ids).
+    return {"_id": doc_id, "ws": workspace_id, "personId": person_id, "key": doc_id.split("|", 1)[1]}
 
 
 def person_identity_documents(workspace_id: str, person: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.people.types import Person
 from resolvers.segments.people_search import segment_people_connection
 from resolvers.scalars import JSON
-from rules.collections import IDENTITIES, PEOPLE
+from rules.collections import IDENTITIES, PEOPLE, find_by_ids
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
 
 # Stable and unique, so cursors stay valid while people are added.
@@ -42,12 +42,10 @@ def _identifier(argument: str, kind: IdKind, value: str) -> Identifier:
 async def _cio_id_of(info: Info, identifier: Identifier) -> str | None:
     if identifier.kind is IdKind.CIO_ID:
         return identifier.value
-    # One key, so one `_id` equality: `rules.identifiers.resolve_people` batches
-    # with `$in`, which the embedded store answers by scanning all identities.
     ws = info.context.workspace.id
     key = identity_key(ws, identifier.kind, identifier.value)
-    identity = await info.context.db[IDENTITIES].find_one({"_id": key, "ws": ws})
-    return identity["personId"] if identity else None
+    identities = await find_by_ids(info.context.db[IDENTITIES], ws, [key], {"personId": 1})
+    return identities[0]["personId"] if identities else None
 
 
 @dataclass(frozen=True, kw_only=True)
