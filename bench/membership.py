@@ -75,7 +75,7 @@ CREATE = """mutation($name: String!, $c: ConditionInput!) {
 PERSON_SEGMENTS = "query($id: String!) { person(id: $id) { segments { segment { id } } } }"
 DASHBOARD = """query($id: ID!) { segments { id memberCount }
   segment(id: $id) { members(first: 20) { totalCount edges { node { enteredAt person { id email } } } } } }"""
-PREVIEW = "query($c: ConditionInput!) { previewSegment(condition: $c) { ... on SegmentPreview { count } } }"
+PREVIEW = "query($c: ConditionInput!) { previewSegment(condition: $c) { count } }"
 
 
 def percentile(values: list[float], p: float) -> float:

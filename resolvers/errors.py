@@ -17,7 +17,15 @@ from graphql import GraphQLError
 
 
 class UserError(Exception):
-    """A problem with the request, reported to the client verbatim."""
+    """A problem with the request, reported to the client verbatim.
+
+    `extensions` (e.g. a list of validation problems) reach the client in
+    the error's `extensions`, as GraphQL carries them from the original error."""
+
+    def __init__(self, message: str, *, extensions: dict | None = None) -> None:
+        super().__init__(message)
+        if extensions is not None:
+            self.extensions = extensions
 
 
 def should_mask_error(error: GraphQLError) -> bool:

@@ -11,7 +11,6 @@ from resolvers.segments.conditions import ConditionInput, condition_input_to_jso
 from resolvers.segments.types import (
     ExplainMembershipResult,
     MembershipExplanation,
-    PreviewSegmentResult,
     Segment,
     SegmentPreview,
     validation_error,
@@ -53,15 +52,24 @@ class SegmentsQuery:
         segment = await find_segment(info.context.db, info.context.workspace.id, str(id))
         return Segment.from_record(segment) if segment else None
 
-    @strawberry.field(description="The exact count and a sample of the people a condition selects now, without saving it.")
-    async def preview_segment(self, info: Info, condition: ConditionInput) -> PreviewSegmentResult:
+    @strawberry.field(
+        description="The exact count and a sample of the people a condition selects now, without saving it. "
+        "An invalid condition is a GraphQL error whose `extensions.problems` list every problem "
+        "(code, JSON-pointer path, message)."
+    )
+    async def preview_segment(self, info: Info, condition: ConditionInput) -> SegmentPreview:
+        # Not a union like the mutations: the contract's shape is
+        # `previewSegment(condition) { count sample }`, and a query that only
+        # reads has no partial result to report beside its errors.
         workspace_id = info.context.workspace.id
         try:
             parsed = validate_condition(
                 condition_input_to_json(condition), others=await list_segments(info.context.db, workspace_id)
             )
         except SegmentInvalid as invalid:
-            return validation_error(invalid.problems)
+            rejected = validation_error(invalid.problems)
+            problems = [{"code": p.code, "path": p.path, "message": p.message} for p in rejected.problems]
+            raise UserError(f"condition: {rejected.message}", extensions={"code": "VALIDATION_ERROR", "problems": problems}) from None
         matching = await matching_person_ids(info.context.db, parsed, workspace_id=workspace_id, now=info.context.now)
         sample_ids = sorted(matching)[:PREVIEW_SAMPLE_SIZE]
         documents = await find_by_ids(info.context.db[PEOPLE], workspace_id, sample_ids)

@@ -187,7 +187,6 @@ class MembershipExplanation:
 
 SegmentResult = Annotated[Segment | ValidationError | NotFoundError | ConflictError, strawberry.union("SegmentResult")]
 DeleteSegmentResult = Annotated[DeletedSegment | NotFoundError | ConflictError, strawberry.union("DeleteSegmentResult")]
-PreviewSegmentResult = Annotated[SegmentPreview | ValidationError, strawberry.union("PreviewSegmentResult")]
 ExplainMembershipResult = Annotated[MembershipExplanation | NotFoundError, strawberry.union("ExplainMembershipResult")]
 
 

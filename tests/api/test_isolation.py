@@ -123,7 +123,7 @@ def test_segment_counts_and_memberships_stay_in_their_workspace(server):
     seen_by_a = server.graphql(
         ws_a,
         "query ($c: ConditionInput!, $cioId: ID) { segments { id } previewSegment(condition: $c) {"
-        " ... on SegmentPreview { count sample { cioId } } } person(cioId: $cioId) { segments { segment { id } } } }",
+        " count sample { cioId } } person(cioId: $cioId) { segments { segment { id } } } }",
         {"c": pro, "cioId": shared_a},
     )
     assert seen_by_a["data"]["segments"] == [] and seen_by_a["data"]["person"]["segments"] == []

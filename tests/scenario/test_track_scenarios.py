@@ -9,7 +9,7 @@ CREATE = """mutation($name: String!, $c: ConditionInput!) {
   createSegment(input: {name: $name, condition: $c}) { ... on Segment { id } } }"""
 STATE = """query($id: ID!, $c: ConditionInput!) {
   segment(id: $id) { memberCount members(first: 100) { edges { node { person { id } } } } }
-  previewSegment(condition: $c) { ... on SegmentPreview { count sample { id } } } }"""
+  previewSegment(condition: $c) { count sample { id } } }"""
 
 
 def members(server, ws, segment_id: str, condition: dict) -> set[str]:
