@@ -74,7 +74,7 @@ CREATE = """mutation($name: String!, $c: ConditionInput!) {
   createSegment(input: {name: $name, condition: $c}) { ... on Segment { id } ... on Error { message } } }"""
 PERSON_SEGMENTS = "query($id: String!) { person(id: $id) { segments { segment { id } } } }"
 DASHBOARD = """query($id: ID!) { segments { id memberCount }
-  segment(id: $id) { members(first: 20) { totalCount edges { node { enteredAt person { id email } } } } } }"""
+  segment(id: $id) { members(first: 20) { totalCount edges { node { enteredAt id email } } } } }"""
 PREVIEW = "query($c: ConditionInput!) { previewSegment(condition: $c) { count } }"
 
 

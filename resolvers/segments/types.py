@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
-from resolvers.pagination import Connection, SortOrder, paginate
+from resolvers.pagination import Connection, Edge, SortOrder, paginate
 from resolvers.people.types import Person
 from resolvers.scalars import JSON, datetime_from_stored
 from rules.changefeed import ChangeKind
@@ -47,17 +47,13 @@ class BuildProgress:
 
 
 @strawberry.type(description="A person in a segment.")
-class SegmentMember:
-    person_id: strawberry.Private[str]
-    entered_at: datetime | None
+class SegmentMember(Person):
+    entered_at: datetime | None = strawberry.field(description="When the person entered the segment.")
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> SegmentMember:
-        return cls(person_id=doc["personId"], entered_at=datetime_from_stored(doc.get("enteredAt")))
-
-    @strawberry.field
-    async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_id)
+    def of(cls, person: dict[str, Any], membership: dict[str, Any]) -> SegmentMember:
+        fields = vars(Person.from_document(person))
+        return cls(**fields, entered_at=datetime_from_stored(membership.get("enteredAt")))
 
 
 @strawberry.type(description="A person entering or leaving a segment.")
@@ -117,15 +113,24 @@ class Segment:
 
     @strawberry.field(description="The segment's members, by person id.")
     async def members(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[SegmentMember]:
-        return await paginate(
+        memberships = await paginate(
             info.context.db[MEMBERSHIPS],
             match={"segmentId": str(self.id), "ws": info.context.workspace.id},
             order=MEMBERS_ORDER,
             first=first,
             after=after,
             max_page_size=info.context.services.settings.max_page_size,
-            to_node=SegmentMember.from_document,
+            to_node=lambda doc: doc,
         )
+        people = await info.context.loaders.person_by_cio_id.load_many([e.node["personId"] for e in memberships.edges])
+        # A member is a person: `node { cioId email enteredAt ... }`. A membership
+        # whose person was deleted a moment ago (its exit not yet written) is left out.
+        edges = [
+            Edge(node=SegmentMember.of(person, edge.node), cursor=edge.cursor)
+            for edge, person in zip(memberships.edges, people)
+            if person is not None
+        ]
+        return Connection(edges=edges, page_info=memberships.page_info, count_matching=memberships.count_matching)
 
     @strawberry.field(description="Membership history, newest first.")
     async def changes(

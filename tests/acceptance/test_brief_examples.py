@@ -7,7 +7,7 @@ DAY = 86_400.0
 CREATE = """mutation($name: String!, $c: ConditionInput!) {
   createSegment(input: {name: $name, condition: $c}) { ... on Segment { id } ... on Error { message } } }"""
 MEMBERS = """query($id: ID!) { segment(id: $id) { memberCount state
-  members(first: 50) { totalCount edges { node { person { id } } } } } }"""
+  members(first: 50) { totalCount edges { node { id } } } } }"""
 CHANGES = """query($id: ID!) { segment(id: $id) {
   changes(first: 50) { edges { node { kind at person { id } } } } } }"""
 OFFER_VIEWERS = {
@@ -27,7 +27,7 @@ def create_segment(server, ws, name: str, condition: dict) -> str:
 
 def member_ids(server, ws, segment_id: str) -> set[str]:
     segment = server.graphql(ws, MEMBERS, {"id": segment_id})["data"]["segment"]
-    ids = {edge["node"]["person"]["id"] for edge in segment["members"]["edges"]}
+    ids = {edge["node"]["id"] for edge in segment["members"]["edges"]}
     assert segment["memberCount"] == segment["members"]["totalCount"] == len(ids)
     return ids
 

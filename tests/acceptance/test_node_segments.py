@@ -31,7 +31,7 @@ const client = new TrackClient(env.SEGMENTS_SITE_ID, env.SEGMENTS_TRACK_API_KEY,
 
 CREATE = """mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { ... on Segment { id } } }"""
 MEMBERS = """query ($id: ID!) { segment(id: $id) {
-  memberCount members { edges { node { person { id email } } } }
+  memberCount members { edges { node { id email } } }
   changes { edges { node { kind person { id } } } } } }"""
 
 
@@ -68,6 +68,6 @@ def test_node_sdk_adds_and_removes_by_id_and_email(server, node):
 
     segment = server.graphql(ws, MEMBERS, {"id": segment_id})["data"]["segment"]
     assert segment["memberCount"] == 1
-    assert [edge["node"]["person"] for edge in segment["members"]["edges"]] == [{"id": "u-3", "email": "cy@example.com"}]
+    assert [edge["node"] for edge in segment["members"]["edges"]] == [{"id": "u-3", "email": "cy@example.com"}]
     history = sorted((e["node"]["person"]["id"], e["node"]["kind"]) for e in segment["changes"]["edges"])
     assert history == [("u-1", "ENTERED"), ("u-1", "EXITED"), ("u-2", "ENTERED"), ("u-2", "EXITED"), ("u-3", "ENTERED")]

@@ -15,7 +15,7 @@ mutation ($input: CreateSegmentInput!) {
 
 MEMBERS = """
 query ($id: ID!) {
-  segment(id: $id) { memberCount members(first: 500) { totalCount edges { node { person { cioId id email } } } } }
+  segment(id: $id) { memberCount members(first: 500) { totalCount edges { node { cioId id email } } } }
 }
 """
 
@@ -50,7 +50,7 @@ def create_data_driven_segment(server: Any, ws: dict, name: str = "Pro plan") ->
 def member_emails(server: Any, ws: dict, segment_id: str) -> set[str]:
     segment = server.graphql(ws, MEMBERS, {"id": segment_id})["data"]["segment"]
     assert segment["memberCount"] == segment["members"]["totalCount"]
-    return {edge["node"]["person"]["email"] for edge in segment["members"]["edges"]}
+    return {edge["node"]["email"] for edge in segment["members"]["edges"]}
 
 
 def import_csv(

@@ -8,14 +8,14 @@ DAY = 86_400.0
 CREATE = """mutation($name: String!, $c: ConditionInput!) {
   createSegment(input: {name: $name, condition: $c}) { ... on Segment { id } } }"""
 STATE = """query($id: ID!, $c: ConditionInput!) {
-  segment(id: $id) { memberCount members(first: 100) { edges { node { person { id } } } } }
+  segment(id: $id) { memberCount members(first: 100) { edges { node { id } } } }
   previewSegment(condition: $c) { count sample { id } } }"""
 
 
 def members(server, ws, segment_id: str, condition: dict) -> set[str]:
     """Live members, checked against a fresh bulk computation of the same condition."""
     data = server.graphql(ws, STATE, {"id": segment_id, "c": condition})["data"]
-    live = {edge["node"]["person"]["id"] for edge in data["segment"]["members"]["edges"]}
+    live = {edge["node"]["id"] for edge in data["segment"]["members"]["edges"]}
     assert data["segment"]["memberCount"] == len(live)
     assert live == {person["id"] for person in data["previewSegment"]["sample"]}
     return live
