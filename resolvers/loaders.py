@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from rules.collections import DEVICES, PEOPLE
+from rules.collections import DEVICES, PEOPLE, find_by_ids
 
 Document = dict[str, Any]
 ValueT = TypeVar("ValueT")
@@ -40,15 +40,16 @@ class Loaders:
 
     @classmethod
     def for_workspace(cls, db: Any, workspace_id: str, *, cache: bool) -> Loaders:
-        # The selective field comes first: the embedded store uses the index of a filter's first key.
-        async def person(cio_id: str) -> Document | None:
-            return await db[PEOPLE].find_one({"_id": cio_id, "ws": workspace_id})
+        async def people(cio_ids: Sequence[str]) -> list[Document | None]:
+            found = {doc["_id"]: doc for doc in await find_by_ids(db[PEOPLE], workspace_id, list(cio_ids))}
+            return [found.get(cio_id) for cio_id in cio_ids]
 
         async def devices(person_id: str) -> list[Document]:
+            # The selective field comes first: the embedded store uses the index of a filter's first key.
             cursor = db[DEVICES].find({"personId": person_id, "ws": workspace_id})
             return await cursor.sort([("lastUsed", -1), ("_id", 1)]).to_list()
 
         return cls(
-            person_by_cio_id=DataLoader(load_fn=_per_key(person), cache=cache),
+            person_by_cio_id=DataLoader(load_fn=people, cache=cache),
             devices_by_person=DataLoader(load_fn=_per_key(devices), cache=cache),
         )

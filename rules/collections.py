@@ -10,7 +10,8 @@ quadratic, so uniqueness of profile ids and emails lives in the
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 WORKSPACES = "workspaces"
 API_KEYS = "api_keys"
@@ -48,6 +49,9 @@ async def ensure_indexes(db: Any) -> None:
         for field in fields:
             await db[collection].create_index(field, name=f"{field}_1")
 
+
+KeyT = TypeVar("KeyT")
+ResultT = TypeVar("ResultT")
 
 # Concurrent `_id` lookups in flight at once (a connection pool's worth on MongoDB).
 LOOKUP_CONCURRENCY = 500
@@ -87,9 +91,12 @@ async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projec
         candidates = await collection.find({key_field: doc_id[len(prefix) :]}, projection).to_list()
         return [doc for doc in candidates if doc["_id"] == doc_id]
 
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(ids), LOOKUP_CONCURRENCY):
-        chunk = ids[start : start + LOOKUP_CONCURRENCY]
-        for docs in await asyncio.gather(*(lookup(key) for key in chunk)):
-            found.extend(doc for doc in docs if doc.get("ws") == workspace_id)
-    return found
+    return [doc for docs in await gather_in_chunks(ids, lookup) for doc in docs if doc.get("ws") == workspace_id]
+
+
+async def gather_in_chunks(keys: Sequence[KeyT], lookup: Callable[[KeyT], Awaitable[ResultT]]) -> list[ResultT]:
+    """`lookup` of every key, in order, at most LOOKUP_CONCURRENCY in flight."""
+    results: list[ResultT] = []
+    for start in range(0, len(keys), LOOKUP_CONCURRENCY):
+        results.extend(await asyncio.gather(*(lookup(key) for key in keys[start : start + LOOKUP_CONCURRENCY])))
+    return results

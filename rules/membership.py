@@ -371,7 +371,7 @@ class MembershipEngine:
         wanted = list(dict.fromkeys([*add, *remove]))
         existing = await existing_people(self._db, workspace_id, wanted)
         async with self._locks[workspace_id]:
-            members = await members_among(self._db, workspace_id, segment_id, wanted)
+            members = await members_among(self._db, workspace_id, segment_id, wanted, member_count=segment.member_count)
             now = self.clock.now()
             to_add = [p for p in dict.fromkeys(add) if p in existing and p not in members]
             to_remove = [p for p in dict.fromkeys(remove) if p in existing and p in members]
