@@ -15,6 +15,7 @@ from functools import singledispatch
 from typing import Any
 
 from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
+from rules.json_values import same_value
 from rules.lowering import ActivityCount, lower
 from rules.parse import duration_json
 from rules.model import (
@@ -116,8 +117,9 @@ def timestamp_of(value: Any) -> float | None:
     return None
 
 
-def _same(a: Any, b: Any) -> bool:
-    return kind_of(a) is not None and kind_of(a) == kind_of(b) and a == b
+def _same(element: Any, operand: Any) -> bool:
+    """`eq`/`in`/`contains` on one value: MongoDB's `$eq` (false is not 0, 1 is 1.0)."""
+    return same_value(element, operand)
 
 
 def _element_holds(predicate: Predicate, element: Any, now: float) -> bool:

@@ -50,6 +50,7 @@ from rules.ingest_operations import (
     TrackEvent,
 )
 from rules.ingest_state import Journal, SetOperation, Table
+from rules.json_values import same_value
 from rules.ingest_write import IdentityTaken, write_changes
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
@@ -254,7 +255,7 @@ class _Plan:
             self.touch(person_id, "attributes", *(f"attribute:{key}" for key in changed))
         if op.anonymous_id:
             self._adopt_anonymous(person_id, op.anonymous_id)
-        if person != self.people.peek(person_id):
+        if not same_value(person, self.people.peek(person_id)):
             person["updatedAt"] = self.now
             self.people.put(person_id, person)
 
@@ -489,14 +490,16 @@ def _set_identifier_field(person: dict[str, Any], kind: IdKind, value: str) -> N
 
 
 def _apply_attributes(attributes: dict[str, Any], changes: dict[str, Any]) -> set[str]:
-    """Apply attribute changes in place (None removes); returns the keys whose value changed."""
+    """Apply attribute changes in place (None removes); returns the keys whose value changed.
+
+    Changed means not `same_value` (false -> 0 is a change, 1 -> 1.0 is not)."""
     changed = set()
     for key, value in changes.items():
         if value is None:
             if key in attributes:
                 del attributes[key]
                 changed.add(key)
-        elif key not in attributes or attributes[key] != value:
+        elif key not in attributes or not same_value(attributes[key], value):
             attributes[key] = value
             changed.add(key)
     return changed

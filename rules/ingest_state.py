@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.json_values import same_value
+
 
 class _Absent:
     """Marks a key that the store does not hold."""
@@ -94,7 +96,7 @@ class Table:
                     deletes.append(key)
             elif original is ABSENT:
                 inserts.append(doc)
-            elif doc != original:
+            elif not same_value(doc, original):
                 updates.append((original, doc))
         return inserts, updates, deletes
 

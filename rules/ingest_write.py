@@ -10,6 +10,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from rules.collections import EVENTS, IDENTITIES
 from rules.ingest_state import Journal, Table
+from rules.json_values import same_value
 
 DUPLICATE_KEY = 11000
 LONE_INSERT_COMPANION = "lone-insert-companion|"
@@ -59,8 +60,14 @@ async def _insert_events(events: Any, docs: list[dict[str, Any]]) -> None:
             raise
 
 async def _update(collection: Any, workspace_id: str, updates: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    if updates:
-        requests = [UpdateOne({"_id": final["_id"], "ws": workspace_id}, update_of(original, final)) for original, final in updates]
+    # A document whose fields only moved (an attribute removed and sent again
+    # in one group) differs by same_value but needs no write: update_of is empty.
+    requests = [
+        UpdateOne({"_id": final["_id"], "ws": workspace_id}, update)
+        for original, final in updates
+        if (update := update_of(original, final))
+    ]
+    if requests:
         await collection.bulk_write(requests, ordered=True)
 
 
@@ -70,13 +77,13 @@ def update_of(original: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]
     unset_fields: dict[str, str] = {}
     for key in original.keys() | final.keys():
         before, after = original.get(key, _MISSING), final.get(key, _MISSING)
-        if before == after:
+        if same_value(before, after):
             continue
         if isinstance(before, dict) and isinstance(after, dict):
             for sub in before.keys() | after.keys():
                 if sub not in after:
                     unset_fields[f"{key}.{sub}"] = ""
-                elif before.get(sub, _MISSING) != after[sub]:
+                elif not same_value(before.get(sub, _MISSING), after[sub]):
                     set_fields[f"{key}.{sub}"] = after[sub]
         elif after is _MISSING:
             unset_fields[key] = ""

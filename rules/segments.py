@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
 from rules.dependencies import dependencies
+from rules.json_values import same_value
 from rules.model import Condition
 from rules.parse import ConditionInvalid, condition_to_json, parse_condition
 
@@ -274,7 +275,7 @@ class SegmentService:
                 )
             else:
                 condition = _validated_condition(patch.condition, others=segments, self_id=segment_id, problems=problems)
-                if condition is not None and condition != segment.condition:
+                if condition is not None and not same_value(condition, segment.condition):
                     # Referrers were validated and built against this condition.
                     referrers = referrers_of(segment_id, segments)
                     if referrers:
