@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bson import Int64
+
 from tests.spec.world import DAY, HOUR, NOW, Person, delivery, device, event, page
 
 
@@ -119,6 +121,36 @@ MIXED = (
     Person(key="wide", attributes={"score": [1, 100], "flags": [1], "seen": NOW - DAY}),
     Person(key="nulls", attributes={"score": [None, 3], "flags": [], "seen": [NOW - 50 * DAY, NOW - DAY]}),
     Person(key="obj", attributes={"score": {"value": 5}, "flags": "true"}),
+)
+# Booleans and numbers that Python's `==` confuses (False == 0, True == 1.0);
+# MongoDB never does: they are different BSON types. 1, 1.0 and Int64(1) are one number.
+LOOKALIKES = (
+    Person(key="false", attributes={"v": False}),
+    Person(key="zero", attributes={"v": 0}),
+    Person(key="zero_float", attributes={"v": 0.0}),
+    Person(key="true", attributes={"v": True}),
+    Person(key="one", attributes={"v": 1}),
+    Person(key="one_float", attributes={"v": 1.0}),
+    Person(key="int64", attributes={"v": Int64(1)}),
+    Person(key="list_false", attributes={"v": [False]}),
+    Person(key="list_zero", attributes={"v": [0]}),
+    Person(key="list_true", attributes={"v": [True, "x"]}),
+    Person(key="list_one", attributes={"v": [1.0]}),
+    Person(key="object", attributes={"v": {"x": False}}),
+    Person(key="missing", attributes={}),
+)
+LOOKALIKE_KEYS = frozenset(p.key for p in LOOKALIKES)
+FLAGGED_EVENTS = (
+    Person(key="paid_false", events=(event("checkout", paid=False),)),
+    Person(key="paid_zero", events=(event("checkout", paid=0),)),
+    Person(key="paid_one", events=(event("checkout", paid=1.0),)),
+    Person(key="paid_true", events=(event("checkout", paid=True),)),
+    Person(key="paid_list", events=(event("checkout", paid=[0, True]),)),
+)
+FLAGGED_DEVICES = (
+    Person(key="push_false", devices=(device("ios", push=False),)),
+    Person(key="push_zero", devices=(device("ios", push=0),)),
+    Person(key="push_true", devices=(device("ios", push=True),)),
 )
 
 
@@ -232,4 +264,25 @@ CASES = [
     case("timestamp op on a stored date and on an array", attr("seen", "withinLast", {"days": 2}), MIXED, "z1", "wide", "nulls"),
     case("order op never matches a date", attr("seen", "gt", 0), MIXED, "wide", "nulls"),
     case("contains on an empty array", attr("flags", "contains", True), MIXED, "z1"),
+    # -- booleans are never numbers: false vs 0, true vs 1, [false] vs [0]
+    case("eq false is not 0", attr("v", "eq", False), LOOKALIKES, "false", "list_false"),
+    case("eq 0 is not false", attr("v", "eq", 0), LOOKALIKES, "zero", "zero_float", "list_zero"),
+    case("eq true matches true in an array, not 1", attr("v", "eq", True), LOOKALIKES, "true", "list_true"),
+    case("eq 1 matches 1.0 and Int64(1), not true", attr("v", "eq", 1), LOOKALIKES, "one", "one_float", "int64", "list_one"),
+    case("ne false keeps 0", attr("v", "ne", False), LOOKALIKES, *(LOOKALIKE_KEYS - {"false", "list_false"})),
+    case("ne 1 keeps true", attr("v", "ne", 1.0), LOOKALIKES, *(LOOKALIKE_KEYS - {"one", "one_float", "int64", "list_one"})),
+    case("in [false] is not in [0]", attr("v", "in", [False]), LOOKALIKES, "false", "list_false"),
+    case("in [0] is not in [false]", attr("v", "in", [0]), LOOKALIKES, "zero", "zero_float", "list_zero"),
+    case("in [true, 0]", attr("v", "in", [True, 0]), LOOKALIKES, "true", "list_true", "zero", "zero_float", "list_zero"),
+    case("notIn [false, 1] keeps 0 and true", attr("v", "notIn", [False, 1]), LOOKALIKES,
+         *(LOOKALIKE_KEYS - {"false", "list_false", "one", "one_float", "int64", "list_one"})),
+    case("contains false is not contains 0", attr("v", "contains", False), LOOKALIKES, "list_false"),
+    case("contains 0 is not contains false", attr("v", "contains", 0), LOOKALIKES, "list_zero"),
+    case("contains 1 is not contains true", attr("v", "contains", 1), LOOKALIKES, "list_one"),
+    case("notContains true keeps [1.0]", attr("v", "notContains", True), LOOKALIKES, *(LOOKALIKE_KEYS - {"list_true"})),
+    case("a nested false is not 0", attr("v.x", "eq", 0), LOOKALIKES),
+    case("event filter eq false", {"event": {"name": "checkout", "filters": [{"path": "paid", "op": "eq", "value": False}]}}, FLAGGED_EVENTS, "paid_false"),
+    case("event filter in [1] on a mixed array", {"event": {"name": "checkout", "filters": [{"path": "paid", "op": "in", "value": [1]}]}}, FLAGGED_EVENTS, "paid_one"),
+    case("event filter ne true", {"event": {"name": "checkout", "filters": [{"path": "paid", "op": "ne", "value": True}]}}, FLAGGED_EVENTS, "paid_false", "paid_zero", "paid_one"),
+    case("device filter eq 0", {"device": {"filters": [{"path": "push", "op": "eq", "value": 0}]}}, FLAGGED_DEVICES, "push_zero"),
 ]
