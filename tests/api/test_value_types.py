@@ -101,3 +101,13 @@ def test_a_condition_that_changes_only_its_operand_type_is_rebuilt(server):
     assert typed(updated["condition"]) == typed({"attribute": {"path": "flag", "op": "eq", "value": 0}})
     server.call(lambda services: services.components["membership"].wait_for_builds())
     assert _person(server, ws, "off")[1] == set() and _person(server, ws, "zero")[1] == {"flag"}
+
+
+def test_a_merge_treats_false_and_0_as_values_not_gaps(server):
+    ws = server.create_workspace()
+    with server.track(ws) as track:
+        _ok(track.put("/api/v1/customers/main", json={"flag": False, "n": 0, "empty": ""}))
+        _ok(track.put("/api/v1/customers/dup", json={"flag": True, "n": 5, "empty": 0.0, "extra": [False]}))
+        _ok(track.post("/api/v1/merge_customers", json={"primary": {"id": "main"}, "secondary": {"id": "dup"}}))
+    merged = person(server, ws, id="main")["attributes"]
+    assert typed(merged) == typed({"flag": False, "n": 0, "empty": 0.0, "extra": [False]})
