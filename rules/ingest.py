@@ -50,8 +50,8 @@ from rules.ingest_operations import (
     TrackEvent,
 )
 from rules.ingest_state import Journal, SetOperation, Table
-from rules.json_values import same_value
 from rules.ingest_write import IdentityTaken, write_changes
+from rules.json_values import same_value
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
 # between our read and our write; the group is then planned again from the store.
