@@ -29,6 +29,7 @@ from typing import Any
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from rules.change_log import allocate_sequence, current_sequence
 from rules.changefeed import ChangeKind, MembershipChange
 from rules.collections import (
     MEMBERSHIP_CHANGES,
@@ -78,7 +79,7 @@ async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **cond
         await collection.bulk_write(requests, ordered=False)
 
 
-def _change_document(change: MembershipChange, build: int | None, write_token: str) -> dict[str, Any]:
+def _change_document(change: MembershipChange, build: int | None, write_token: str, seq: int) -> dict[str, Any]:
     # Build changes get ids derived from (segment, build, person, kind) so a
     # re-run of the same write is a no-op; other changes happen once.
     change_id = (
@@ -93,6 +94,7 @@ def _change_document(change: MembershipChange, build: int | None, write_token: s
         "at": change.at,
         "build": build,
         "write": write_token,
+        "seq": seq,
     }
 
 
@@ -106,9 +108,13 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
         "_id": token,
         "ws": sorted({c.workspace_id for c in changes}),
         "segmentIds": sorted({c.segment_id for c in changes}),
+        # readers of the history stop below this until the write is finished (rules/change_log.py)
+        "floor": await current_sequence(db),
     }
     await db[MEMBERSHIP_WRITES].insert_many([marker])
-    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], [_change_document(c, build, token) for c in changes])
+    first_seq = await allocate_sequence(db, len(changes))
+    documents = [_change_document(c, build, token, first_seq + i) for i, c in enumerate(changes)]
+    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], documents)
     await apply_to_memberships(db, changes)
     await db[MEMBERSHIP_WRITES].delete_one({"_id": token})
 

@@ -62,6 +62,10 @@ class MembershipChange:
     person_id: strawberry.Private[str]
     kind: MembershipChangeKind
     at: datetime | None
+    cursor: str | None = strawberry.field(
+        default=None, description="Resume membershipChanges(after:) from here; null for changes recorded before cursors existed."
+    )
+    change_id: strawberry.ID | None = strawberry.field(default=None, description="Unique; the changeId of webhook payloads.")
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MembershipChange:
@@ -70,6 +74,8 @@ class MembershipChange:
             person_id=doc["personId"],
             kind=ChangeKind(doc["kind"]),
             at=datetime_from_stored(doc["at"]),
+            cursor=str(doc["seq"]) if "seq" in doc else None,
+            change_id=strawberry.ID(doc["_id"]),
         )
 
     @strawberry.field(description="The person's internal id (kept after the person is deleted).")
