@@ -11,6 +11,7 @@ from pathlib import Path
 from api.services import Services
 from api.settings import Settings
 from rules.change_log import ChangeSignal
+from rules.clock import SystemClock
 from rules.membership import MembershipEngine
 from rules.webhooks.delivery import DeliverySettings, WebhookDispatcher
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoints
@@ -68,6 +69,7 @@ async def start_webhooks(services: Services, membership: MembershipEngine) -> We
         box=box,
         own=own,
         signal=signal,
+        wall_clock=SystemClock(),
         settings=DeliverySettings(lease_seconds=settings.webhook_lease_seconds),
     )
     await dispatcher.start()

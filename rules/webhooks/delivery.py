@@ -94,11 +94,15 @@ class WebhookDispatcher:
         box: SecretBox,
         own: ServiceAddress,
         signal: ChangeSignal,
+        wall_clock: Clock,
         settings: DeliverySettings = DeliverySettings(),
         rng: random.Random | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        # `webhook-timestamp` is compared by receivers with their own clock, so it
+        # is the wall clock's even where the service runs on a fake one (tests).
+        self._wall_clock = wall_clock
         self._box = box
         self._own = own
         self._signal = signal
@@ -215,7 +219,9 @@ class WebhookDispatcher:
         if self._own.is_own(host.host, host.port or (443 if host.scheme == "https" else 80)):
             error = "refused: the URL points at this service itself"
         else:
-            headers = signed_headers(self._box.open(endpoint.sealed_secret), delivery["_id"], int(now), delivery["body"])
+            headers = signed_headers(
+                self._box.open(endpoint.sealed_secret), delivery["_id"], int(self._wall_clock.now()), delivery["body"]
+            )
             try:
                 response = await self._http.post(
                     endpoint.url, content=delivery["body"].encode(), headers=headers, timeout=endpoint.timeout_seconds
