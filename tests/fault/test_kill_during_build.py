@@ -53,12 +53,12 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self, data_dir: Path, workspace: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, workspace: dict[str, str], *, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
         env = {**os.environ, "SEGMENTS_EMBEDDED_ENGINE": "sqlite", "SEGMENTS_DATA_DIR": str(data_dir),
-               "SEGMENTS_PORT": str(self.port)}
+               "SEGMENTS_PORT": str(self.port), **(env or {})}
         env.pop("SEGMENTS_MONGODB_URI", None)
         segments_cli = Path(sys.executable).parent / "segments"
         self.process = subprocess.Popen([str(segments_cli), "serve"], env=env, stdout=subprocess.DEVNULL,
