@@ -65,7 +65,8 @@ async def changes_after(
     """Change records of the workspace with `after < seq <= up_to`, in `seq` order."""
     if up_to <= after:
         return []
-    query = {"ws": workspace_id, "seq": {"$gt": after, "$lte": up_to, "$type": "number"}, **(match or {})}
+    # `seq` first: the embedded engine uses the index of a filter's first key only (docs/decisions.md #4)
+    query = {"seq": {"$gt": after, "$lte": up_to, "$type": "number"}, "ws": workspace_id, **(match or {})}
     return await db[MEMBERSHIP_CHANGES].find(query).sort([("seq", 1)]).limit(limit).to_list()
 
 
