@@ -60,12 +60,14 @@ async def segment_changes(request: Request) -> JSONResponse:
         return _error(404, f"segment {segment_id!r} does not exist in this workspace")
     signal = services.components["webhooks"].signal
     deadline = asyncio.get_running_loop().time() + wait
-    while True:
-        changes, cursor = await read_segment_changes(services.db, workspace.id, segment_id, after, limit=limit)
-        remaining = deadline - asyncio.get_running_loop().time()
-        if changes or remaining <= 0:
-            break
-        await signal.wait(remaining)
+    with signal.listening() as wake:
+        while True:
+            wake.clear()
+            changes, cursor = await read_segment_changes(services.db, workspace.id, segment_id, after, limit=limit)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if changes or remaining <= 0:
+                break
+            await wake.wait(min(remaining, signal.poll_interval))
     return JSONResponse({"changes": await describe_changes(services.db, workspace.id, changes), "cursor": str(cursor)})
 
 

@@ -121,6 +121,26 @@ async def read_segment_changes(
     return changes, max(after, horizon)
 
 
+class Wake:
+    """One reader's wake-ups: cleared before it reads the store, so a
+    notification that comes while it reads is not lost."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
 class ChangeSignal:
     """Wakes readers when new changes may have been recorded: at once for
     writes of this process (`notify`, hooked to the engine's changefeed) and
@@ -131,9 +151,9 @@ class ChangeSignal:
 
     def __init__(self, db: Any, *, poll_interval: float, use_change_stream: bool) -> None:
         self._db = db
-        self._poll_interval = poll_interval
+        self.poll_interval = poll_interval
         self._use_change_stream = use_change_stream
-        self._event = asyncio.Event()
+        self._wakes: set[Wake] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._followers: Counter[tuple[str, str]] = Counter()
 
@@ -147,17 +167,17 @@ class ChangeSignal:
             await asyncio.gather(self._watcher, return_exceptions=True)
 
     def notify(self, *_: Any) -> None:
-        # Wake everyone waiting now; later waiters wait for the next notification.
-        self._event.set()
-        self._event = asyncio.Event()
+        for wake in self._wakes:
+            wake.set()
 
-    async def wait(self, timeout: float | None = None) -> None:
-        """Until a notification or the poll interval (or `timeout`, if shorter)."""
-        delay = self._poll_interval if timeout is None else min(timeout, self._poll_interval)
+    @contextmanager
+    def listening(self) -> Iterator[Wake]:
+        wake = Wake()
+        self._wakes.add(wake)
         try:
-            await asyncio.wait_for(self._event.wait(), delay)
-        except TimeoutError:
-            pass
+            yield wake
+        finally:
+            self._wakes.discard(wake)
 
     @contextmanager
     def following(self, workspace_id: str, segment_id: str) -> Iterator[None]:
@@ -178,13 +198,14 @@ class ChangeSignal:
         read from the store and continued as new ones are recorded."""
         cursor = await stable_horizon(self._db) if after is None else after
         # counted once its starting point is fixed: a change recorded after this is followed
-        with self.following(workspace_id, segment_id):
+        with self.following(workspace_id, segment_id), self.listening() as wake:
             while True:
+                wake.clear()
                 changes, cursor = await read_segment_changes(self._db, workspace_id, segment_id, cursor, limit=batch_size)
                 for change in changes:
                     yield change
                 if len(changes) < batch_size:
-                    await self.wait()
+                    await wake.wait(self.poll_interval)
 
     async def _watch(self) -> None:
         from pymongo.errors import PyMongoError
@@ -195,4 +216,4 @@ class ChangeSignal:
                     self.notify()
         except PyMongoError as error:
             # A standalone server has no change streams: polling stays.
-            log.info("membership change stream unavailable (%s); polling every %.1f s", error, self._poll_interval)
+            log.info("membership change stream unavailable (%s); polling every %.1f s", error, self.poll_interval)

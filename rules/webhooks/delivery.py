@@ -29,6 +29,7 @@ import logging
 import random
 import secrets
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -48,6 +49,8 @@ from rules.webhooks.signing import signed_headers
 log = logging.getLogger("segments")
 
 EVENT_TYPE = "segment.membership.changed"
+# Changes read from the history at once for the endpoints of a workspace
+HISTORY_WINDOW = 200
 DISPATCHER_LEASE = "webhook-dispatcher"
 
 
@@ -125,14 +128,16 @@ class WebhookDispatcher:
             await self._http.aclose()
 
     async def _run(self) -> None:
-        while True:
-            try:
-                worked = await self._hold_lease() and await self.dispatch_once()
-            except Exception:
-                log.exception("webhook dispatch failed; retrying")
-                worked = False
-            if not worked:
-                await self._signal.wait()
+        with self._signal.listening() as wake:
+            while True:
+                wake.clear()
+                try:
+                    worked = await self._hold_lease() and await self.dispatch_once()
+                except Exception:
+                    log.exception("webhook dispatch failed; retrying")
+                    worked = False
+                if not worked:
+                    await wake.wait(self._signal.poll_interval)
 
     async def _hold_lease(self) -> bool:
         now = self._clock.now()
@@ -151,37 +156,41 @@ class WebhookDispatcher:
         """One round over the enabled endpoints: cut the next batch where none
         is pending, attempt the deliveries that are due. True if anything was sent."""
         horizon = await stable_horizon(self._db)
-        endpoints = [WebhookEndpoint.from_document(d) async for d in self._db[WEBHOOK_ENDPOINTS].find({"enabled": True})]
-        sent = await asyncio.gather(*(self._serve(endpoint, horizon) for endpoint in endpoints))
+        by_workspace: dict[str, list[WebhookEndpoint]] = defaultdict(list)
+        async for doc in self._db[WEBHOOK_ENDPOINTS].find({"enabled": True}):
+            by_workspace[doc["ws"]].append(WebhookEndpoint.from_document(doc))
+        sent = await asyncio.gather(*(self._serve_workspace(endpoints, horizon) for endpoints in by_workspace.values()))
         return any(sent)
 
-    async def _serve(self, endpoint: WebhookEndpoint, horizon: int) -> bool:
-        delivery = await self._db[WEBHOOK_DELIVERIES].find_one(
-            {"endpointId": endpoint.id, "status": str(DeliveryStatus.PENDING)}
-        )
-        if delivery is None:
-            if endpoint.cursor >= horizon:
-                return False
-            delivery = await self._next_delivery(endpoint, horizon)
-            if delivery is None:
-                return False
-        if delivery["nextAttemptAt"] > self._clock.now():
-            return False
-        await self._attempt(endpoint, delivery, manual=False)
-        return True
+    async def _serve_workspace(self, endpoints: list[WebhookEndpoint], horizon: int) -> bool:
+        pending = {
+            endpoint.id: await self._db[WEBHOOK_DELIVERIES].find_one(
+                {"endpointId": endpoint.id, "status": str(DeliveryStatus.PENDING)}
+            )
+            for endpoint in endpoints
+        }
+        # The endpoints that need a new batch share one read of the history.
+        behind = [e for e in endpoints if pending[e.id] is None and e.cursor < horizon]
+        if behind:
+            window = await changes_after(
+                self._db, behind[0].workspace_id, min(e.cursor for e in behind), up_to=horizon, limit=HISTORY_WINDOW
+            )
+            window_end = window[-1]["seq"] if len(window) == HISTORY_WINDOW else horizon
+            for endpoint in behind:
+                changes = [c for c in window if c["seq"] > endpoint.cursor and endpoint.follows(c)]
+                pending[endpoint.id] = await self._next_delivery(endpoint, changes[: self._settings.batch_size], window_end)
+        due = [e for e in endpoints if pending[e.id] is not None and pending[e.id]["nextAttemptAt"] <= self._clock.now()]
+        await asyncio.gather(*(self._attempt(e, pending[e.id], manual=False) for e in due))
+        return bool(due)
 
-    async def _next_delivery(self, endpoint: WebhookEndpoint, horizon: int) -> dict[str, Any] | None:
-        changes = await changes_after(
-            self._db,
-            endpoint.workspace_id,
-            endpoint.cursor,
-            up_to=horizon,
-            limit=self._settings.batch_size,
-            match=endpoint.history_filter(),
-        )
+    async def _next_delivery(
+        self, endpoint: WebhookEndpoint, changes: list[dict[str, Any]], read_up_to: int
+    ) -> dict[str, Any] | None:
+        """The delivery of `changes` (the next the endpoint follows), or, when
+        there are none up to `read_up_to`, None with the cursor moved there."""
         endpoints = self._db[WEBHOOK_ENDPOINTS]
         if not changes:
-            await endpoints.update_one({"_id": endpoint.id}, {"$max": {"cursor": horizon}})
+            await endpoints.update_one({"_id": endpoint.id}, {"$max": {"cursor": read_up_to}})
             return None
         now = self._clock.now()
         doc = {

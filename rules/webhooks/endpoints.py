@@ -85,14 +85,10 @@ class WebhookEndpoint:
             updated_at=doc["updatedAt"],
         )
 
-    def history_filter(self) -> dict[str, Any]:
-        """The part of a history query that selects what this endpoint follows."""
-        match: dict[str, Any] = {}
-        if self.segment_ids is not None:
-            match["segmentId"] = {"$in": list(self.segment_ids)}
-        if set(self.kinds) != set(ChangeKind):
-            match["kind"] = {"$in": [str(k) for k in self.kinds]}
-        return match
+    def follows(self, change: dict[str, Any]) -> bool:
+        """Whether a change record is for this endpoint."""
+        segment_followed = self.segment_ids is None or change["segmentId"] in self.segment_ids
+        return segment_followed and change["kind"] in self.kinds
 
 
 @dataclass(frozen=True, kw_only=True)
