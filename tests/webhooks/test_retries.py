@@ -145,3 +145,20 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_a_delivery_can_be_retried
     receiver.wait_for(lambda: [c["person"]["id"] for c in receiver.changes()] == ["cy", "dee"])
     missing = gql(service, ws, RETRY, {"id": "msg_nope"})["retryWebhookDelivery"]
     assert missing["__typename"] == "NotFoundError"
+
+
+def test_an_answer_slower_than_the_endpoint_timeout_is_a_failure_and_retried(service, receiver):
+    ws = service.create_workspace("timeout")
+    gql(service, ws, 'mutation($c: ConditionInput!) { createSegment(input: {name: "Pro", condition: $c}) { ... on Segment { id } } }', {"c": PRO})
+    receiver.secret = create_endpoint(service, ws, url=receiver.url, timeoutSeconds=1)["secret"]
+    receiver.delay = 2.5
+    _identify(service, ws, "eve", "pro")
+    (delivery,), _ = _wait(lambda: (d := deliveries(service, ws)) and d[0][0]["attempts"] and d, "a timed-out attempt")
+    assert delivery["attempts"][0] == {**delivery["attempts"][0], "statusCode": None, "error": "no answer within 1 s"}
+    assert 1000 <= delivery["attempts"][0]["latencyMs"] < 2500
+    receiver.delay = 0
+    _advance(service, 10)
+    _wait(lambda: deliveries(service, ws)[0][0]["status"] == "DELIVERED", "the retry")
+    # the slow receiver may have accepted the first attempt too: the same webhook-id and changeId, de-duplicated
+    assert [c["person"]["id"] for c in receiver.changes()] == ["eve"]
+    assert len(set(receiver.message_ids)) == 1
