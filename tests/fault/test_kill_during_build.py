@@ -26,7 +26,7 @@ CONDITION = {"attribute": {"path": "n", "op": "GTE", "value": 500}}
 EXPECTED_MEMBERS = PEOPLE_COUNT - 500
 
 
-def _seed(data_dir: Path) -> dict[str, str]:
+def _seed(data_dir: Path, people_count: int = PEOPLE_COUNT) -> dict[str, str]:
     async def seed() -> dict[str, str]:
         store = await open_store(Settings(embedded_engine="sqlite", data_dir=data_dir))
         try:
@@ -35,7 +35,7 @@ def _seed(data_dir: Path) -> dict[str, str]:
             people = [
                 {"_id": f"{i:020x}", "ws": ws, "id": f"u{i}", "email": None, "emailLower": None,
                  "attributes": {"n": i}, "createdAt": 1.0, "updatedAt": 1.0, "suppressed": False}
-                for i in range(PEOPLE_COUNT)
+                for i in range(people_count)
             ]
             for start in range(0, len(people), 1000):
                 await store.db[PEOPLE].insert_many(people[start : start + 1000])

@@ -11,13 +11,14 @@ import time
 from tests.fault.test_kill_during_build import Service, _all_changes, _seed
 from tests.webhooks.receiver import Receiver
 
-CONDITION = {"attribute": {"path": "n", "op": "GTE", "value": 500}}
+PEOPLE = 600
+CONDITION = {"attribute": {"path": "n", "op": "GTE", "value": 0}}
 CREATE_ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
   ... on CreatedWebhookEndpoint { secret } ... on Error { message } } }"""
 
 
 def test_changes_recorded_before_a_kill_are_delivered_after_the_restart(tmp_path):
-    workspace = _seed(tmp_path)
+    workspace = _seed(tmp_path, PEOPLE)
     receiver = Receiver(delay=0.3).start()  # slow: deliveries lag behind the build
     env = {"SEGMENTS_WEBHOOK_LEASE_SECONDS": "1", "SEGMENTS_CHANGE_POLL_SECONDS": "0.1"}
     first = Service(tmp_path, workspace, env=env)
@@ -47,7 +48,7 @@ def test_changes_recorded_before_a_kill_are_delivered_after_the_restart(tmp_path
         received = receiver.changes()
         assert receiver.rejected_signatures == 0
         assert sorted((c["person"]["cioId"], c["kind"]) for c in received) == sorted(recorded)
-        assert len({c["changeId"] for c in received}) == len(recorded)
+        assert len({c["changeId"] for c in received}) == len(recorded) == PEOPLE
     finally:
         second.stop()
         receiver.stop()
