@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import PyMongoError
 
 from rules.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS, find_by_ids
 
@@ -166,7 +167,7 @@ class ChangeSignal:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
 
-    def notify(self, *_: Any) -> None:
+    def notify(self) -> None:
         for wake in self._wakes:
             wake.set()
 
@@ -187,6 +188,8 @@ class ChangeSignal:
             yield
         finally:
             self._followers[key] -= 1
+            if not self._followers[key]:
+                del self._followers[key]
 
     def follower_count(self, workspace_id: str, segment_id: str) -> int:
         return self._followers[(workspace_id, segment_id)]
@@ -208,8 +211,6 @@ class ChangeSignal:
                     await wake.wait(self.poll_interval)
 
     async def _watch(self) -> None:
-        from pymongo.errors import PyMongoError
-
         try:
             async with await self._db[MEMBERSHIP_CHANGES].watch([{"$match": {"operationType": "insert"}}]) as stream:
                 async for _ in stream:
