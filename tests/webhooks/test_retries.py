@@ -145,6 +145,9 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_a_delivery_can_be_retried
     receiver.wait_for(lambda: [c["person"]["id"] for c in receiver.changes()] == ["cy", "dee"])
     missing = gql(service, ws, RETRY, {"id": "msg_nope"})["retryWebhookDelivery"]
     assert missing["__typename"] == "NotFoundError"
+    # another workspace can neither see nor retry this delivery
+    other = service.create_workspace("other")
+    assert gql(service, other, RETRY, {"id": delivery["id"]})["retryWebhookDelivery"]["__typename"] == "NotFoundError"
 
 
 def test_an_answer_slower_than_the_endpoint_timeout_is_a_failure_and_retried(service, receiver):
