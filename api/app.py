@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.services import Services
 from api.settings import Settings
 from api.store import open_store
+from api.webhooks_setup import start_webhooks
 from rules.clock import Clock, SystemClock
 from rules.membership import MembershipEngine
 
@@ -34,9 +35,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services.components["membership"] = membership
         services.change_listeners.append(membership.people_changed)
         await membership.start()
+        webhooks = await start_webhooks(services, membership)
         try:
             yield
         finally:
+            await webhooks.stop()
             await membership.stop()
             await store.close()
 
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from api.track import routes as track_routes
     from api.track_segments import routes as track_segment_routes
     from api.exports import routes as export_routes
+    from api.change_stream import routes as change_stream_routes
     from api.graphql_app import make_graphql_app
 
     graphql_app = make_graphql_app(settings)
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *track_routes,
         *track_segment_routes,
         *export_routes,
+        *change_stream_routes,
         # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),

@@ -20,6 +20,13 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
     max_page_size: int = 500
+    # Webhooks and the change stream (docs/webhooks.md): the key that encrypts
+    # signing secrets (a Fernet key; unset: a key file under data_dir), how often
+    # readers look for changes written by other processes, and how long one
+    # process keeps the delivery lease without renewing it.
+    secret_key: str = ""
+    change_poll_seconds: float = 0.5
+    webhook_lease_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -43,5 +50,13 @@ class Settings:
             values["embedded_engine"] = engine
         if "SEGMENTS_DATA_DIR" in env:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
+        if env.get("SEGMENTS_SECRET_KEY"):
+            values["secret_key"] = env["SEGMENTS_SECRET_KEY"]
+        for name, field in (("SEGMENTS_CHANGE_POLL_SECONDS", "change_poll_seconds"), ("SEGMENTS_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds")):
+            if name in env:
+                try:
+                    values[field] = float(env[name])
+                except ValueError:
+                    raise SystemExit(f"{name} must be a number of seconds, got {env[name]!r}")
         values.update(overrides)
         return cls(**values)

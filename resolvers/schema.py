@@ -21,9 +21,13 @@ from resolvers.segments.manual import ManualSegmentsMutation
 from resolvers.segments.mutations import SegmentsMutation
 from resolvers.segments.queries import SegmentsQuery
 from resolvers.segments.subscriptions import SegmentsSubscription
+from resolvers.webhooks.mutations import WebhooksMutation
+from resolvers.webhooks.queries import WebhooksQuery
 
 QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery)
 MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
+QUERIES += (WebhooksQuery,)
+MUTATIONS += (WebhooksMutation,)
 SUBSCRIPTIONS: tuple[type, ...] = (SegmentsSubscription,)
 
 

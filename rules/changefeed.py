@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,8 +38,14 @@ MAX_QUEUED_CHANGES = 10_000
 class Changefeed:
     def __init__(self) -> None:
         self._queues: dict[tuple[str, str], set[asyncio.Queue[MembershipChange]]] = defaultdict(set)
+        # called after every publish, e.g. to wake readers of the stored history (rules/change_log.py)
+        self.listeners: list[Callable[[], None]] = []
 
     def publish(self, changes: Iterable[MembershipChange]) -> None:
+        changes = list(changes)
+        if changes:
+            for listener in self.listeners:
+                listener()
         for change in changes:
             for queue in self._queues.get((change.workspace_id, change.segment_id), ()):
                 if queue.full():

@@ -27,6 +27,13 @@ MEMBERSHIP_CHANGES = "membership_changes"
 MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
+# sequence counters (the membership change sequence, rules/change_log.py)
+COUNTERS = "counters"
+# webhooks (rules/webhooks/)
+WEBHOOK_ENDPOINTS = "webhook_endpoints"
+WEBHOOK_DELIVERIES = "webhook_deliveries"
+# who runs webhook deliveries now, among the service processes
+LEASES = "leases"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -38,8 +45,10 @@ INDEXES: dict[str, tuple[str, ...]] = {
     DELIVERIES: ("personId", "ws", "deliveryId"),
     SEGMENTS: ("ws",),
     MEMBERSHIPS: ("segmentId", "personId"),
-    MEMBERSHIP_CHANGES: ("segmentId", "personId", "write"),
+    MEMBERSHIP_CHANGES: ("segmentId", "personId", "write", "seq"),
     SCHEDULES: ("at", "segmentId"),
+    WEBHOOK_ENDPOINTS: ("ws",),
+    WEBHOOK_DELIVERIES: ("endpointId", "status"),
 }
 
 

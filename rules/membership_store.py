@@ -16,6 +16,11 @@ collection for each single-document insert. Deletes go as `bulk_write` of
 `DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
 long `$in` into an expression SQLite rejects (500 ids), and both embedded
 engines answer `$in` slowly (see `rules.collections.find_by_ids`).
+
+Every change record also gets a sequence number (`seq`) and every marker
+the `floor` below which readers of the history wait while the write is
+under way (rules/change_log.py): the history is what webhooks and the
+change stream read.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from rules.change_log import allocate_sequence, current_sequence
 from rules.changefeed import ChangeKind, MembershipChange
 from rules.collections import (
     MEMBERSHIP_CHANGES,
@@ -42,6 +48,10 @@ from rules.collections import (
 )
 
 DUPLICATE_KEY = 11000
+# Tokens of the writes this process has under way: recovery leaves their
+# markers alone (a build's recovery may run while an incremental write is in
+# flight, and readers of the history rely on the marker until its records land).
+_WRITES_IN_PROGRESS: set[str] = set()
 # members_among reads a whole segment when it has at most this many members per person asked about
 WHOLE_SEGMENT_READ_FACTOR = 10
 
@@ -78,7 +88,7 @@ async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **cond
         await collection.bulk_write(requests, ordered=False)
 
 
-def _change_document(change: MembershipChange, build: int | None, write_token: str) -> dict[str, Any]:
+def _change_document(change: MembershipChange, build: int | None, write_token: str, seq: int) -> dict[str, Any]:
     # Build changes get ids derived from (segment, build, person, kind) so a
     # re-run of the same write is a no-op; other changes happen once.
     change_id = (
@@ -93,6 +103,7 @@ def _change_document(change: MembershipChange, build: int | None, write_token: s
         "at": change.at,
         "build": build,
         "write": write_token,
+        "seq": seq,
     }
 
 
@@ -106,11 +117,19 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
         "_id": token,
         "ws": sorted({c.workspace_id for c in changes}),
         "segmentIds": sorted({c.segment_id for c in changes}),
+        # readers of the history stop below this until the write is finished (rules/change_log.py)
+        "floor": await current_sequence(db),
     }
-    await db[MEMBERSHIP_WRITES].insert_many([marker])
-    await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], [_change_document(c, build, token) for c in changes])
-    await apply_to_memberships(db, changes)
-    await db[MEMBERSHIP_WRITES].delete_one({"_id": token})
+    _WRITES_IN_PROGRESS.add(token)
+    try:
+        await db[MEMBERSHIP_WRITES].insert_many([marker])
+        first_seq = await allocate_sequence(db, len(changes))
+        documents = [_change_document(c, build, token, first_seq + i) for i, c in enumerate(changes)]
+        await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], documents)
+        await apply_to_memberships(db, changes)
+        await db[MEMBERSHIP_WRITES].delete_one({"_id": token})
+    finally:
+        _WRITES_IN_PROGRESS.discard(token)
 
 
 async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
@@ -155,6 +174,8 @@ async def apply_pending_changes(db: Any, *, ws: str | None = None, segment_id: s
     if segment_id is not None:
         scope["segmentIds"] = segment_id
     for marker in await db[MEMBERSHIP_WRITES].find(scope).to_list():
+        if marker["_id"] in _WRITES_IN_PROGRESS:
+            continue
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         cursor = db[MEMBERSHIP_CHANGES].find({"write": marker["_id"]})
         async for doc in cursor.sort([("at", 1), ("_id", 1)]):

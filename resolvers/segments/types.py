@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers.context import Info
-from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
-from resolvers.pagination import Connection, Edge, SortOrder, paginate
+from resolvers.errors import Error, NotFoundError, UserError, ValidationError, ValidationProblem
+from resolvers.pagination import Connection, Edge, SortOrder, connection_of, decode_cursor, page_size, paginate
 from resolvers.people.types import Person
 from resolvers.scalars import JSON, datetime_from_stored
 from rules.changefeed import ChangeKind
 from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
 from rules.membership import MembershipEngine
+from rules.membership_history import SeriesInvalid, count_history, members_as_of, series_moments
 from rules.segments import InputProblem, list_segments
 from rules.segments import Segment as SegmentRecord
 from rules.segments import SegmentState as SegmentStateValue
@@ -25,6 +27,8 @@ SegmentState = strawberry.enum(
     SegmentStateValue, name="SegmentState", description="BUILDING while members are being computed."
 )
 MembershipChangeKind = strawberry.enum(ChangeKind, name="MembershipChangeKind")
+
+AS_OF = Annotated[datetime | None, strawberry.argument(description="A past moment: the answer from the recorded history.")]
 
 # Members in a stable order (person id), history newest first.
 MEMBERS_ORDER = SortOrder(fields=(("_id", 1),))
@@ -62,6 +66,10 @@ class MembershipChange:
     person_id: strawberry.Private[str]
     kind: MembershipChangeKind
     at: datetime | None
+    cursor: str | None = strawberry.field(
+        default=None, description="Resume membershipChanges(after:) from here; null for changes recorded before cursors existed."
+    )
+    change_id: strawberry.ID | None = strawberry.field(default=None, description="Unique; the changeId of webhook payloads.")
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MembershipChange:
@@ -70,6 +78,8 @@ class MembershipChange:
             person_id=doc["personId"],
             kind=ChangeKind(doc["kind"]),
             at=datetime_from_stored(doc["at"]),
+            cursor=str(doc["seq"]) if "seq" in doc else None,
+            change_id=strawberry.ID(doc["_id"]),
         )
 
     @strawberry.field(description="The person's internal id (kept after the person is deleted).")
@@ -88,7 +98,7 @@ class Segment:
     description: str | None
     type: SegmentType
     state: SegmentState
-    member_count: int
+    stored_member_count: strawberry.Private[int]
     condition: JSON | None = strawberry.field(description="The condition in its JSON form; null for MANUAL segments.")
     progress: BuildProgress
     failure: str | None = strawberry.field(description="Why the last build failed (state FAILED).")
@@ -103,7 +113,7 @@ class Segment:
             description=segment.description,
             type=segment.type,
             state=segment.state,
-            member_count=segment.member_count,
+            stored_member_count=segment.member_count,
             condition=segment.condition,
             progress=BuildProgress(done=segment.progress.done, total=segment.progress.total),
             failure=segment.failure,
@@ -111,8 +121,29 @@ class Segment:
             updated_at=datetime_from_stored(segment.updated_at),
         )
 
-    @strawberry.field(description="The segment's members, by person id.")
-    async def members(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[SegmentMember]:
+    @strawberry.field(description="How many members it has now, or had at `asOf` (from the history).")
+    async def member_count(self, info: Info, as_of: AS_OF = None) -> int:
+        if as_of is None:
+            return self.stored_member_count
+        return len(await members_as_of(info.context.db, info.context.workspace.id, str(self.id), as_of.timestamp()))
+
+    @strawberry.field(description="The member count over time, one point per interval from `from` to `to`, for a chart.")
+    async def count_history(
+        self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime, interval: CountInterval
+    ) -> list[CountPoint]:
+        try:
+            moments = series_moments(from_.timestamp(), to.timestamp(), INTERVAL_SECONDS[interval])
+        except SeriesInvalid as invalid:
+            raise UserError(str(invalid)) from None
+        points = await count_history(info.context.db, info.context.workspace.id, str(self.id), moments)
+        return [CountPoint(at=datetime_from_stored(p.at), count=p.count) for p in points]
+
+    @strawberry.field(description="The segment's members, by person id; with `asOf`, those at that moment (from the history).")
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None, as_of: AS_OF = None
+    ) -> Connection[SegmentMember]:
+        if as_of is not None:
+            return await self._members_as_of(info, first, after, as_of)
         memberships = await paginate(
             info.context.db[MEMBERSHIPS],
             match={"segmentId": str(self.id), "ws": info.context.workspace.id},
@@ -131,6 +162,28 @@ class Segment:
             if person is not None
         ]
         return Connection(edges=edges, page_info=memberships.page_info, count_matching=memberships.count_matching)
+
+    async def _members_as_of(self, info: Info, first: int | None, after: str | None, as_of: datetime) -> Connection[SegmentMember]:
+        size = page_size(first, max_page_size=info.context.services.settings.max_page_size)
+        entered = await members_as_of(info.context.db, info.context.workspace.id, str(self.id), as_of.timestamp())
+        person_ids = sorted(entered)
+        if after is not None:
+            (last,) = decode_cursor(after, MEMBERS_ORDER)
+            person_ids = [p for p in person_ids if p > last]
+        people = await info.context.loaders.person_by_cio_id.load_many(person_ids[: size + 1])
+        documents = [{**person, "enteredAt": entered[person["_id"]]} for person in people if person is not None]
+
+        async def total() -> int:
+            return len(entered)
+
+        return connection_of(
+            documents,
+            size=size,
+            after=after,
+            order=MEMBERS_ORDER,
+            to_node=lambda doc: SegmentMember.of(doc, doc),
+            count_matching=total,
+        )
 
     @strawberry.field(description="Membership history, newest first.")
     async def changes(
@@ -152,6 +205,23 @@ class Segment:
             max_page_size=info.context.services.settings.max_page_size,
             to_node=MembershipChange.from_document,
         )
+
+
+@strawberry.enum(description="The step of a countHistory series.")
+class CountInterval(Enum):
+    MINUTE = "MINUTE"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+
+INTERVAL_SECONDS = {CountInterval.MINUTE: 60.0, CountInterval.HOUR: 3600.0, CountInterval.DAY: 86400.0, CountInterval.WEEK: 604800.0}
+
+
+@strawberry.type(description="The member count at one moment.")
+class CountPoint:
+    at: datetime
+    count: int
 
 
 @strawberry.type(description="A segment the person is in, and since when.")

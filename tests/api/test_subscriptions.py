@@ -26,7 +26,7 @@ def _subscribe(server, ws, segment_id: str):
 
 def _subscribers(server, ws, segment_id: str) -> int:
     async def count(services):
-        return services.components["membership"].changefeed.subscriber_count(ws["workspaceId"], segment_id)
+        return services.components["webhooks"].signal.follower_count(ws["workspaceId"], segment_id)
 
     return server.call(count)
 

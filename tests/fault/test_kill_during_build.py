@@ -26,7 +26,7 @@ CONDITION = {"attribute": {"path": "n", "op": "GTE", "value": 500}}
 EXPECTED_MEMBERS = PEOPLE_COUNT - 500
 
 
-def _seed(data_dir: Path) -> dict[str, str]:
+def _seed(data_dir: Path, people_count: int = PEOPLE_COUNT) -> dict[str, str]:
     async def seed() -> dict[str, str]:
         store = await open_store(Settings(embedded_engine="sqlite", data_dir=data_dir))
         try:
@@ -35,7 +35,7 @@ def _seed(data_dir: Path) -> dict[str, str]:
             people = [
                 {"_id": f"{i:020x}", "ws": ws, "id": f"u{i}", "email": None, "emailLower": None,
                  "attributes": {"n": i}, "createdAt": 1.0, "updatedAt": 1.0, "suppressed": False}
-                for i in range(PEOPLE_COUNT)
+                for i in range(people_count)
             ]
             for start in range(0, len(people), 1000):
                 await store.db[PEOPLE].insert_many(people[start : start + 1000])
@@ -53,12 +53,12 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self, data_dir: Path, workspace: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, workspace: dict[str, str], *, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
         env = {**os.environ, "SEGMENTS_EMBEDDED_ENGINE": "sqlite", "SEGMENTS_DATA_DIR": str(data_dir),
-               "SEGMENTS_PORT": str(self.port)}
+               "SEGMENTS_PORT": str(self.port), **(env or {})}
         env.pop("SEGMENTS_MONGODB_URI", None)
         segments_cli = Path(sys.executable).parent / "segments"
         self.process = subprocess.Popen([str(segments_cli), "serve"], env=env, stdout=subprocess.DEVNULL,

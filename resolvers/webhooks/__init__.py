@@ -1,0 +1,1 @@
+"""GraphQL of webhook endpoints and their deliveries."""

@@ -1,0 +1,2 @@
+"""Webhooks: endpoints that follow segments, and signed, retried delivery of
+their membership changes (docs/webhooks.md)."""

@@ -1,0 +1,31 @@
+"""A service on a fake clock that starts at the real time (receivers check
+`webhook-timestamp` against their own clock), polling the history often,
+and a webhook receiver."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rules.clock import FakeClock
+from tests.conftest import make_settings, start_server
+from tests.webhooks.receiver import Receiver
+
+
+@pytest.fixture
+def service():
+    running, stop = start_server(make_settings(change_poll_seconds=0.05), FakeClock(start=time.time()))
+    try:
+        yield running
+    finally:
+        stop()
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    try:
+        yield started
+    finally:
+        started.stop()
