@@ -20,6 +20,12 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
     max_page_size: int = 500
+    # Requests per second per API key (api/ratelimit.py); 0 turns a limit off.
+    # Customer.io: 10/s on the App API, 100/s on the Track API. GraphQL is
+    # generous because the console polls it.
+    rate_limit_app: float = 10
+    rate_limit_track: float = 100
+    rate_limit_graphql: float = 50
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -43,5 +49,14 @@ class Settings:
             values["embedded_engine"] = engine
         if "SEGMENTS_DATA_DIR" in env:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
+        for name in ("app", "track", "graphql"):
+            variable = f"SEGMENTS_RATE_LIMIT_{name.upper()}"
+            if variable in env:
+                try:
+                    values[f"rate_limit_{name}"] = float(env[variable])
+                except ValueError:
+                    raise SystemExit(f"{variable} must be a number of requests per second, got {env[variable]!r}")
+                if values[f"rate_limit_{name}"] < 0:
+                    raise SystemExit(f"{variable} must not be negative")
         values.update(overrides)
         return cls(**values)

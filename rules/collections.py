@@ -27,6 +27,8 @@ MEMBERSHIP_CHANGES = "membership_changes"
 MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
+# App API people exports (api/app_api.py)
+EXPORTS = "exports"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     MEMBERSHIPS: ("segmentId", "personId"),
     MEMBERSHIP_CHANGES: ("segmentId", "personId", "write"),
     SCHEDULES: ("at", "segmentId"),
+    EXPORTS: ("ws",),
 }
 
 
