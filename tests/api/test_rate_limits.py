@@ -1,0 +1,89 @@
+"""Per-key rate limits over real HTTP: 429 with Retry-After in each API's
+error shape, one key's burst does not touch another key, and the bucket
+refills with time. The unit part checks the token bucket on a fake clock."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from api.ratelimit import TokenBuckets
+from api.settings import Settings
+from rules.clock import SystemClock
+from tests.conftest import make_settings, start_server
+
+
+def test_token_bucket_allows_its_rate_and_says_how_long_to_wait():
+    now = [0.0]
+    buckets = TokenBuckets(10, clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(10)] == [0.0] * 10
+    assert buckets.take("a") == pytest.approx(0.1)
+    assert buckets.take("b") == 0.0  # another key has its own bucket
+    now[0] += 0.25
+    assert [buckets.take("a") for _ in range(2)] == [0.0, 0.0]
+    assert buckets.take("a") > 0
+    now[0] += 60  # refills to one second's worth, not more
+    assert sum(buckets.take("a") == 0.0 for _ in range(20)) == 10
+
+
+def test_settings_read_limits_from_the_environment():
+    settings = Settings.from_env({"SEGMENTS_RATE_LIMIT_APP": "2.5", "SEGMENTS_RATE_LIMIT_TRACK": "0"})
+    assert (settings.rate_limit_app, settings.rate_limit_track, settings.rate_limit_graphql) == (2.5, 0, 50)
+    with pytest.raises(SystemExit, match="SEGMENTS_RATE_LIMIT_GRAPHQL"):
+        Settings.from_env({"SEGMENTS_RATE_LIMIT_GRAPHQL": "fast"})
+
+
+@pytest.fixture
+def limited_server():
+    running, stop = start_server(make_settings(rate_limit_app=3, rate_limit_track=5, rate_limit_graphql=4), SystemClock())
+    try:
+        yield running
+    finally:
+        stop()
+
+
+def _burst(send, count: int) -> list[httpx.Response]:
+    return [send() for _ in range(count)]
+
+
+def test_each_api_answers_429_with_retry_after_in_its_own_shape(limited_server):
+    server = limited_server
+    ws = server.create_workspace()
+    app = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {ws['appApiKey']}"})
+    graphql = lambda: app.post("/graphql", json={"query": "{ segments { id } }"})  # noqa: E731
+    track = server.track(ws)
+    segment_spec = httpx.Client(base_url=server.base_url, auth=(ws["trackApiKey"], ""))
+    identify = {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}}
+
+    cases = [
+        (lambda: app.get("/v1/segments"), 3, lambda body: body["meta"]["error"]),
+        (graphql, 4, lambda body: body["errors"][0]["message"]),
+        (lambda: track.put("/api/v1/customers/u1", json={"plan": "pro"}), 5, lambda body: body["meta"]["error"]),
+    ]
+    for send, allowed, message in cases:
+        responses = _burst(send, allowed + 2)
+        assert [r.status_code for r in responses[:allowed]] == [200] * allowed, responses[0].text
+        limited = responses[-1]
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert "rate limit exceeded" in message(limited.json())
+    # The Track API key's bucket is shared with Segment-spec ingestion, which answers in Segment's shape.
+    limited = segment_spec.post("/v1/identify", json=identify)
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+
+    # The app key is throttled; another workspace's key is not.
+    other = server.create_workspace("other")
+    assert httpx.get(f"{server.base_url}/v1/segments", headers={"Authorization": f"Bearer {other['appApiKey']}"}).status_code == 200
+    # The bucket refills: after Retry-After the key may send again.
+    time.sleep(1.05)
+    assert app.get("/v1/segments").status_code == 200
+    assert segment_spec.post("/v1/identify", json=identify).status_code == 200
+    # Nothing throttled was written: u1 exists once with what the accepted calls sent.
+    person = server.graphql(ws, '{ person(id: "u1") { attributes } }')
+    assert person["data"]["person"]["attributes"] == {"plan": "pro"}
+
+
+def test_health_is_never_limited(limited_server):
+    assert all(httpx.get(f"{limited_server.base_url}/health").status_code == 200 for _ in range(20))
