@@ -157,7 +157,9 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
         if target is None:
             raise IngestError(field=f"{prefix}userId", problem=f"{type} needs a userId (anonymous profiles are not stored)")
         if type == "identify":
-            traits = _object(message.get("traits"), f"{prefix}traits", required=False)
+            # RudderStack's SDKs send identify's traits in `context.traits`.
+            traits_field = "traits" if message.get("traits") is not None or not isinstance(context.get("traits"), dict) else "context.traits"
+            traits = _object(message.get("traits") if traits_field == "traits" else context["traits"], f"{prefix}{traits_field}", required=False)
             body = {key: value for key, value in traits.items() if key not in _IDENTIFY_TRAIT_KEYS}
             if traits.get("email") is not None:
                 body["email"] = traits["email"]
