@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import aclosing
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -113,10 +114,11 @@ def _limit(request: Request, maximum: int) -> int:
 async def _page(people: Any, limit: int) -> tuple[list[dict[str, Any]], str]:
     """Up to `limit` people and the cursor of the next page ("" when there is none)."""
     page: list[dict[str, Any]] = []
-    async for person in people:
-        if len(page) == limit:
-            return page, page[-1]["_id"]
-        page.append(person)
+    async with aclosing(people) as stream:  # stops the store cursor when the page is full
+        async for person in stream:
+            if len(page) == limit:
+                return page, page[-1]["_id"]
+            page.append(person)
     return page, ""
 
 

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rules.identifiers import MAX_IDENTIFIER_BYTES, Identifier, IdKind
+from rules.ingest_documents import RESERVED_ATTRIBUTE_KEYS
 from rules.ingest_operations import AddDevice, IngestError, Operation
 from rules.ingest_parse import (
     MAX_METADATA_BYTES,
@@ -49,8 +50,9 @@ from rules.ingest_parse import (
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "alias", "group")
-# Traits that are not attributes: identifiers, and the creation time.
-_IDENTIFY_TRAIT_KEYS = {"email", "createdAt", "created_at", "id"}
+# Traits that are not attributes: identifiers, the creation time, and the
+# Track API's reserved keys (which would otherwise act as its options).
+_IDENTIFY_TRAIT_KEYS = RESERVED_ATTRIBUTE_KEYS | {"createdAt"}
 # Device fields that are not its attributes.
 _DEVICE_KEYS = {"token", "id", "type"}
 
