@@ -33,7 +33,9 @@ from rules.identifiers import MAX_IDENTIFIER_BYTES, Identifier, IdKind
 from rules.ingest_documents import RESERVED_ATTRIBUTE_KEYS
 from rules.ingest_operations import AddDevice, IngestError, Operation
 from rules.ingest_parse import (
+    MAX_EVENT_NAME_BYTES,
     MAX_METADATA_BYTES,
+    MAX_PAGE_URL_BYTES,
     MAX_TOKEN_BYTES,
     _attributes,
     _check_json_value,
@@ -93,7 +95,7 @@ def event_time(message: dict[str, Any], prefix: str, *, batch_sent_at: Any, rece
 def _id_string(value: Any, where: str) -> str | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # numeric user ids are sent as numbers by some SDKs
     return _string(value, where, max_bytes=MAX_IDENTIFIER_BYTES)
 
@@ -129,7 +131,7 @@ def _page_url(message: dict[str, Any], properties: dict[str, Any], context: dict
         (page.get("path"), "context.page.path"),
     ):
         if value is not None:
-            return value, f"{prefix}{where}"
+            return value, where
     raise IngestError(field=f"{prefix}properties.url", problem="a page needs its URL (properties.url or context.page.url)")
 
 
@@ -188,7 +190,6 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
             case "page":
                 kind = "page"
                 name, name_field = _page_url(message, properties, context, prefix)
-                name_field = name_field.removeprefix(prefix)
                 data = {**properties, **{key: message[key] for key in ("name", "category") if message.get(key) is not None}}
             case "group":
                 kind, name, name_field = "event", "group", "groupId"
@@ -199,6 +200,8 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
                 data_field = "traits"
         if name is None:
             raise IngestError(field=f"{prefix}{name_field}", problem="required")
+        # Checked here to name Segment's fields; _event checks them again under the Track API's names.
+        name = _string(name, f"{prefix}{name_field}", max_bytes=MAX_PAGE_URL_BYTES if kind == "page" else MAX_EVENT_NAME_BYTES)
         event = _event(
             target,
             where,
@@ -206,7 +209,7 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
             name=name,
             data=data,
             timestamp=at,
-            client_id=message.get("messageId"),
+            client_id=_id_string(message.get("messageId"), f"{prefix}messageId"),
             anonymous_id=anonymous_id if target is None else None,
             prefix=prefix,
             data_field=data_field,
