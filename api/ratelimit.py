@@ -27,8 +27,11 @@ from typing import Any, Awaitable, Callable
 
 from api.settings import Settings
 
-# Idle buckets (full again) are forgotten once there are this many.
+# Idle buckets (full again) are forgotten once there are this many; if all
+# are busy, further keys share one overflow bucket (keys are not verified
+# before the limit, so made-up keys must not grow the table without bound).
 MAX_BUCKETS = 10_000
+_OVERFLOW = ("overflow",)
 
 SEGMENT_SPEC_PATHS = frozenset(f"/v1/{kind}" for kind in ("batch", "identify", "track", "page", "screen", "alias", "group"))
 
@@ -42,18 +45,24 @@ class _Bucket:
 class TokenBuckets:
     """Token buckets by key; `take` answers 0 when a request may go, else the seconds to wait."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic, max_buckets: int = MAX_BUCKETS) -> None:
         self.rate = rate
         self.capacity = max(rate, 1.0)
         self._clock = clock
+        self._max_buckets = max_buckets
         self._buckets: dict[Any, _Bucket] = {}
+        self._swept = float("-inf")
 
     def take(self, key: Any) -> float:
         now = self._clock()
+        if key not in self._buckets and len(self._buckets) >= self._max_buckets:
+            if now - self._swept >= 1:  # at most one sweep a second
+                self._forget_idle(now)
+                self._swept = now
+            if len(self._buckets) >= self._max_buckets:
+                key = _OVERFLOW
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._forget_idle(now)
             bucket = self._buckets[key] = _Bucket(tokens=self.capacity, updated=now)
         bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now

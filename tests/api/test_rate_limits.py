@@ -28,6 +28,17 @@ def test_token_bucket_allows_its_rate_and_says_how_long_to_wait():
     assert sum(buckets.take("a") == 0.0 for _ in range(20)) == 10
 
 
+def test_made_up_keys_cannot_grow_the_table_without_bound():
+    now = [0.0]
+    buckets = TokenBuckets(1, clock=lambda: now[0], max_buckets=2)
+    assert buckets.take("a") == buckets.take("b") == 0.0
+    assert buckets.take("c") == 0.0  # the table is full of busy buckets: c gets the overflow bucket
+    assert buckets.take("d") > 0  # ... which d shares
+    assert buckets.take("a") > 0 and buckets.take("b") > 0  # known keys keep their own
+    now[0] += 5  # all idle again: the next new key sweeps them away and gets its own bucket
+    assert buckets.take("e") == 0.0 and buckets.take("f") == 0.0
+
+
 def test_settings_read_limits_from_the_environment():
     settings = Settings.from_env({"SEGMENTS_RATE_LIMIT_APP": "2.5", "SEGMENTS_RATE_LIMIT_TRACK": "0"})
     assert (settings.rate_limit_app, settings.rate_limit_track, settings.rate_limit_graphql) == (2.5, 0, 50)
