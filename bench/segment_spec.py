@@ -3,11 +3,13 @@ on the same server and the same run, with the same events.
 
 Starts the service on the embedded store (as bench/ingest.py does), pre-loads
 the demo data set topped up to `--stored` events, then alternates runs of the
-two routes: each request carries `--batch` messages (500 by default, Segment's
+routes: each request carries `--batch` messages (500 by default, Segment's
 and Customer.io's batch size), 70% tracks and 30% page views of existing
 people. The Segment-spec messages are what an SDK sends: ISO timestamps, a
-`sentAt`, a `messageId` each and a `context`. Prints events/s per run and the
-medians; nothing passes or fails.
+`sentAt`, a `messageId` each and a `context`. The Track API batch runs
+twice, without and with a client id per event: Segment messages always carry
+a `messageId`, and the de-duplication lookup it costs is a large part of the
+difference. Prints events/s per run and the medians; nothing passes or fails.
 
     python -m bench.segment_spec [--engine memory|sqlite] [--stored 50000] [--batch 500] [--batches 10] [--runs 5]
 """
@@ -49,14 +51,18 @@ def _events(rng: random.Random, size: int) -> list[tuple[str, str, str, int]]:
     return events
 
 
-def _v2_body(events: list[tuple[str, str, str, int]]) -> dict:
+def _v2_body(events: list[tuple[str, str, str, int]], *, event_ids: bool = False) -> dict:
+    """The Track API's batch; `event_ids` gives each event a client id, as every Segment message has."""
     operations = []
     for kind, person, name, amount in events:
         who = {"id": person}
         if kind == "page":
-            operations.append({"type": "person", "action": "page", "identifiers": who, "name": name})
+            operation = {"type": "person", "action": "page", "identifiers": who, "name": name}
         else:
-            operations.append({"type": "person", "action": "event", "identifiers": who, "name": name, "attributes": {"amount": amount}})
+            operation = {"type": "person", "action": "event", "identifiers": who, "name": name, "attributes": {"amount": amount}}
+        if event_ids:
+            operation["id"] = str(uuid.uuid4())
+        operations.append(operation)
     return {"batch": operations}
 
 
@@ -98,18 +104,22 @@ def main(argv: list[str] | None = None) -> None:
             stored = server.call(lambda db: _preload(db, workspace["workspaceId"], args.stored))
             print(f"  {stored:,} events stored")
             rng = random.Random(7)
-            rates: dict[str, list[float]] = {"/api/v2/batch": [], "/v1/batch": []}
+            routes = ("/api/v2/batch", "/api/v2/batch with event ids", "/v1/batch")
+            rates: dict[str, list[float]] = {route: [] for route in routes}
             track = httpx.Client(base_url=server.base_url, auth=(workspace["siteId"], workspace["trackApiKey"]), timeout=120)
             segment = httpx.Client(base_url=server.base_url, auth=(workspace["trackApiKey"], ""), timeout=120)
             print(f"\n{args.batches} requests of {args.batch} messages per run, the routes alternating:")
             with track, segment:
                 for run in range(1, args.runs + 1):
                     requests = [_events(rng, args.batch) for _ in range(args.batches)]
-                    rates["/api/v2/batch"].append(_run(track, "/api/v2/batch", [_v2_body(r) for r in requests], args.batch))
-                    rates["/v1/batch"].append(_run(segment, "/v1/batch", [_segment_body(r) for r in requests], args.batch))
-                    print(f"  run {run}: /api/v2/batch {rates['/api/v2/batch'][-1]:,.0f} events/s, /v1/batch {rates['/v1/batch'][-1]:,.0f} events/s")
-            v2, spec = (statistics.median(rates[path]) for path in ("/api/v2/batch", "/v1/batch"))
-            print(f"  median: /api/v2/batch {v2:,.0f} events/s, /v1/batch {spec:,.0f} events/s ({spec / v2:.2f}x)")
+                    rates[routes[0]].append(_run(track, "/api/v2/batch", [_v2_body(r) for r in requests], args.batch))
+                    rates[routes[1]].append(_run(track, "/api/v2/batch", [_v2_body(r, event_ids=True) for r in requests], args.batch))
+                    rates[routes[2]].append(_run(segment, "/v1/batch", [_segment_body(r) for r in requests], args.batch))
+                    print(f"  run {run}: " + ", ".join(f"{route} {rates[route][-1]:,.0f}" for route in routes) + " events/s")
+            medians = {route: statistics.median(rates[route]) for route in routes}
+            print("  median: " + ", ".join(f"{route} {medians[route]:,.0f}" for route in routes) + " events/s")
+            print(f"  /v1/batch against /api/v2/batch: {medians[routes[2]] / medians[routes[0]]:.2f}x; "
+                  f"against /api/v2/batch with event ids: {medians[routes[2]] / medians[routes[1]]:.2f}x")
             final = server.call(lambda db: db[EVENTS].count_documents({}))
             print(f"events stored at the end: {final:,}")
 
