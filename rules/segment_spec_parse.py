@@ -169,16 +169,16 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
                 body["email"] = traits["email"]
             created = traits.get("createdAt", traits.get("created_at"))
             if created is not None:
-                body["created_at"] = _time(created, f"{prefix}traits.createdAt")
+                body["created_at"] = _time(created, f"{prefix}{traits_field}.createdAt")
             anonymous = anonymous_id
         else:
-            body = {}
+            traits_field, body = "traits", {}
             anonymous = _id_string(message.get("previousId"), f"{prefix}previousId")
             if anonymous is None:
                 raise IngestError(field=f"{prefix}previousId", problem="required")
         if anonymous is not None:
             body["anonymous_id"] = anonymous
-        operations.append(_identify(target, where, body, f"{prefix}traits"))
+        operations.append(_identify(target, where, body, f"{prefix}{traits_field}"))
     else:
         properties = _object(message.get("properties"), f"{prefix}properties", required=False)
         data, data_field = properties, "properties"
