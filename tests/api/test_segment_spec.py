@@ -158,3 +158,32 @@ def test_size_limits_are_segments(spec):
         response = client.post("/v1/batch", content=body)
         assert response.status_code == 400, body
     assert len(stored(server, "events", ws)) == 24
+
+
+def test_single_message_routes_take_their_type_from_the_path(spec):
+    server, ws, client = spec
+    calls = [
+        ("/v1/identify", {"userId": "u1", "traits": {"plan": "pro"}}),
+        ("/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "t1"}),
+        ("/v1/page", {"userId": "u1", "properties": {"url": "https://example.com/"}, "messageId": "p1"}),
+        ("/v1/screen", {"userId": "u1", "name": "Settings", "messageId": "s1"}),
+        ("/v1/group", {"userId": "u1", "groupId": 42, "messageId": "g1"}),
+        ("/v1/alias", {"userId": "u1", "previousId": "anon-1"}),
+        # The path decides: a body's own `type` does not turn a track into an identify.
+        ("/v1/track", {"type": "identify", "userId": "u1", "event": "Typed", "messageId": "t2"}),
+    ]
+    for path, body in calls:
+        response = client.post(path, json=body)
+        assert response.status_code == 200 and response.json() == {"success": True}, (path, response.text)
+    (person,) = stored(server, "people", ws)
+    assert person["attributes"] == {"plan": "pro"}
+    events = {e["_id"].split("|", 1)[1]: (e["type"], e["name"], e["data"]) for e in stored(server, "events", ws)}
+    assert events == {
+        "t1": ("event", "Signed Up", {}),
+        "p1": ("page", "https://example.com/", {"url": "https://example.com/"}),
+        "s1": ("screen", "Settings", {}),
+        "g1": ("event", "group", {"group_id": "42", "traits": {}}),
+        "t2": ("event", "Typed", {}),
+    }
+    identities = sorted(i["_id"].split("|", 1)[1] for i in stored(server, "identities", ws))
+    assert identities == ["anon|anon-1", "id|u1"]
