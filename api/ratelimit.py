@@ -89,8 +89,10 @@ def _family(path: str) -> str | None:
         return "segment_spec"
     if path.startswith(("/api/v1/", "/api/v2/")):
         return "track"
-    if path.startswith(("/v1/", "/exports/")):
+    if path.startswith("/v1/"):
         return "app"
+    if path.startswith("/exports/"):
+        return "exports"
     if path == "/graphql":
         return "graphql"
     return None
@@ -118,22 +120,25 @@ class RateLimitMiddleware:
     def __init__(self, app: Any, settings: Settings) -> None:
         self.app = app
         meta = lambda message: {"meta": {"error": message}}  # noqa: E731 (Customer.io's shape)
-        limits = {
-            "app": (settings.rate_limit_app, meta),
-            "track": (settings.rate_limit_track, meta),
-            "graphql": (settings.rate_limit_graphql, lambda message: {"errors": [{"message": message}]}),
+        errors = lambda message: {"errors": [{"message": message}]}  # noqa: E731 (GraphQL's and the CSV exports')
+        segment = lambda message: {"code": "rate_limited", "message": message}  # noqa: E731 (Segment's)
+        app = TokenBuckets(settings.rate_limit_app) if settings.rate_limit_app else None
+        track = TokenBuckets(settings.rate_limit_track) if settings.rate_limit_track else None
+        graphql = TokenBuckets(settings.rate_limit_graphql) if settings.rate_limit_graphql else None
+        # family -> (the limit's name, its buckets, the 429 body); the CSV exports
+        # share the app key's App API bucket, Segment-spec the Track API key's.
+        families = {
+            "app": ("app", app, meta),
+            "exports": ("app", app, errors),
+            "track": ("track", track, meta),
+            "segment_spec": ("track", track, segment),
+            "graphql": ("graphql", graphql, errors),
         }
-        track_buckets = TokenBuckets(settings.rate_limit_track) if settings.rate_limit_track else None
-        self.apis: dict[str, _Api] = {}
-        for name, (rate, error_body) in limits.items():
-            if rate:
-                buckets = track_buckets if name == "track" else TokenBuckets(rate)
-                self.apis[name] = _Api(name=name, buckets=buckets, error_body=error_body)
-        if track_buckets is not None:
-            # Segment-spec ingestion shares the Track API key's bucket; errors as Segment's API.
-            self.apis["segment_spec"] = _Api(
-                name="track", buckets=track_buckets, error_body=lambda message: {"code": "rate_limited", "message": message}
-            )
+        self.apis: dict[str, _Api] = {
+            family: _Api(name=name, buckets=buckets, error_body=error_body)
+            for family, (name, buckets, error_body) in families.items()
+            if buckets is not None
+        }
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
         family = _family(scope["path"]) if scope["type"] == "http" else None
