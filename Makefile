@@ -8,7 +8,9 @@ NODE_STAMP := tests/acceptance/node/node_modules/.installed
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
-        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import bench-webhooks clean
+        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import clean
+.PHONY: bench-webhooks
+.PHONY: bench-segment-spec
 
 run: $(STAMP)
 	$(VENV)/bin/segments serve
@@ -59,7 +61,7 @@ test-mongodb: $(STAMP) $(NODE_STAMP)
 schema: $(STAMP)
 	$(PY) -m resolvers.print_schema > schema.graphql
 
-bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks
+bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec
 
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
@@ -71,6 +73,9 @@ bench-import: $(STAMP)
 	$(PY) -m bench.import_export
 bench-webhooks: $(STAMP)
 	$(PY) -m bench.webhooks
+# Segment-spec /v1/batch next to /api/v2/batch, same run, 500 messages a request.
+bench-segment-spec: $(STAMP)
+	$(PY) -m bench.segment_spec
 
 clean:
 	rm -rf $(VENV) tests/acceptance/node/node_modules .data

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
@@ -68,4 +69,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Customer.io App API and Segment-spec ingestion (docs/app-api.md, docs/segment-spec.md).
+    from api.app_api import routes as app_api_routes
+    from api.segment_spec import routes as segment_spec_routes
+
+    routes += [*app_api_routes, *segment_spec_routes]
+    from api.ratelimit import RateLimitMiddleware
+
+    middleware = [Middleware(RateLimitMiddleware, settings=settings)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

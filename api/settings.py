@@ -27,6 +27,12 @@ class Settings:
     secret_key: str = ""
     change_poll_seconds: float = 0.5
     webhook_lease_seconds: float = 10.0
+    # Requests per second per API key (api/ratelimit.py); 0 turns a limit off.
+    # Customer.io: 10/s on the App API, 100/s on the Track API. GraphQL is
+    # generous because the console polls it.
+    rate_limit_app: float = 10
+    rate_limit_track: float = 100
+    rate_limit_graphql: float = 50
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -58,5 +64,14 @@ class Settings:
                     values[field] = float(env[name])
                 except ValueError:
                     raise SystemExit(f"{name} must be a number of seconds, got {env[name]!r}")
+        for name in ("app", "track", "graphql"):
+            variable = f"SEGMENTS_RATE_LIMIT_{name.upper()}"
+            if variable in env:
+                try:
+                    values[f"rate_limit_{name}"] = float(env[variable])
+                except ValueError:
+                    raise SystemExit(f"{variable} must be a number of requests per second, got {env[variable]!r}")
+                if values[f"rate_limit_{name}"] < 0:
+                    raise SystemExit(f"{variable} must not be negative")
         values.update(overrides)
         return cls(**values)

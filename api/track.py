@@ -81,9 +81,14 @@ async def _json_body(request: Request, limit: int, *, optional: bool = False) ->
             raise _Refused(400, f"body: larger than {limit} bytes")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    if not raw.strip() and optional:
+        return {}
+    return parse_json_body(raw)
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """A request body as JSON; _Refused(400) naming the problem."""
     if not raw.strip():
-        if optional:
-            return {}
         raise _Refused(400, "body: a JSON object is required")
     try:
         return json.loads(raw, parse_constant=_reject_constant)

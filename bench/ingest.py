@@ -203,7 +203,13 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"machine: {_machine()}")
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(embedded_engine=args.engine, data_dir=Path(data_dir), database="bench_ingest")
+        settings = Settings(
+            embedded_engine=args.engine,
+            data_dir=Path(data_dir),
+            database="bench_ingest",
+            # The benchmark measures ingestion, not the per-key rate limit.
+            rate_limit_track=0,
+        )
         with _Server(settings) as server:
             workspace = server.call(lambda db: create_workspace(db, "bench", now=time.time())).as_json()
             print(f"store: embedded {args.engine}; pre-loading the demo data set topped up to {args.stored:,} events ...", flush=True)

@@ -198,7 +198,14 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Machine: {machine()}")
     print(f"Store: embedded {args.engine}; demo data, {args.people} people\n")
-    settings = Settings(embedded_engine=args.engine, data_dir=Path(tempfile.mkdtemp(prefix="bench-membership-")))
+    # The benchmark measures membership, not the per-key rate limits.
+    settings = Settings(
+        embedded_engine=args.engine,
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-membership-")),
+        rate_limit_app=0,
+        rate_limit_track=0,
+        rate_limit_graphql=0,
+    )
     with Server(settings) as server:
         created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
         workspace = created.as_json()

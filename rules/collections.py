@@ -34,6 +34,8 @@ WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
 # who runs webhook deliveries now, among the service processes
 LEASES = "leases"
+# App API people exports (api/app_api.py)
+EXPORTS = "exports"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -49,6 +51,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     SCHEDULES: ("at", "segmentId"),
     WEBHOOK_ENDPOINTS: ("ws",),
     WEBHOOK_DELIVERIES: ("endpointId", "status"),
+    EXPORTS: ("ws",),
 }
 
 

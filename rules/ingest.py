@@ -325,6 +325,7 @@ class _Plan:
                 data=op.data,
                 ts=self.now if op.timestamp is None else op.timestamp,
                 received_at=self.now,
+                context=op.context,
             )
         )
         if person_id is not None:

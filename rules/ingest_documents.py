@@ -65,8 +65,9 @@ def event_document(
     data: dict[str, Any],
     ts: float,
     received_at: float,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    document = {
         "_id": doc_id,
         "ws": workspace_id,
         "personId": person_id,
@@ -77,6 +78,9 @@ def event_document(
         "ts": ts,
         "receivedAt": received_at,
     }
+    if context is not None:
+        document["context"] = context
+    return document
 
 
 def device_key(workspace_id: str, token: str) -> str:

@@ -67,6 +67,8 @@ class TrackEvent:
     data: dict[str, Any]
     timestamp: float | None  # None: when received
     client_id: str | None  # de-duplication key
+    # Where it was sent from (the Segment spec's `context`: ip, page, device, library, ...); kept as sent.
+    context: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

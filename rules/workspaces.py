@@ -67,13 +67,20 @@ async def create_workspace(db: Any, name: str, *, now: float) -> NewWorkspace:
 
 async def authenticate_track(db: Any, site_id: str, track_api_key: str) -> Workspace | None:
     """HTTP Basic `siteId:trackApiKey` -> workspace, or None."""
+    workspace = await authenticate_write_key(db, track_api_key)
+    if workspace is None or not hmac.compare_digest(workspace.site_id, site_id):
+        return None
+    return workspace
+
+
+async def authenticate_write_key(db: Any, track_api_key: str) -> Workspace | None:
+    """Segment-spec `writeKey` -> workspace, or None. The write key is the workspace's
+    Track API key: keys are random and stored by digest, so a key names one workspace."""
     key = await db[API_KEYS].find_one({"_id": key_digest(track_api_key)})
     if key is None or key.get("kind") != "track":
         return None
     doc = await db[WORKSPACES].find_one({"_id": key["workspaceId"]})
-    if doc is None or not hmac.compare_digest(doc["siteId"], site_id):
-        return None
-    return _workspace(doc)
+    return _workspace(doc) if doc else None
 
 
 async def authenticate_app(db: Any, app_api_key: str) -> Workspace | None:

@@ -30,6 +30,10 @@ def make_settings(**overrides) -> Settings:
         {"SEGMENTS_MONGODB_URI": os.environ.get("SEGMENTS_MONGODB_URI", "")},
         embedded_engine="memory",
         database=f"segments_test_{uuid.uuid4().hex[:12]}",
+        # Not throttled: tests send faster than any client should; tests/api/test_rate_limits.py sets limits.
+        rate_limit_app=0,
+        rate_limit_track=0,
+        rate_limit_graphql=0,
     )
     return Settings(**{**base.__dict__, **overrides})
 

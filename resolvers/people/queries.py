@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,12 +15,10 @@ from resolvers.segments.people_search import segment_people_connection
 from resolvers.scalars import JSON
 from rules.collections import IDENTITIES, PEOPLE, find_by_ids
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
+from rules.people_search import PeopleSearchInvalid, people_match
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))
-
-# Attribute paths are dot-separated names; `$` would reach into operators.
-_ATTRIBUTE_PATH = re.compile(r"[^.$\s][^.$]*(\.[^.$\s][^.$]*)*")
 
 
 @strawberry.input(description="People whose attribute at `path` (dots for nested objects) equals `value`.")
@@ -59,18 +56,11 @@ class PeopleFilter:
     segment_id: str | None = None
 
     def match(self, workspace_id: str) -> dict[str, Any]:
-        match: dict[str, Any] = {"ws": workspace_id}
-        if self.email_contains:
-            match["emailLower"] = {"$regex": re.escape(self.email_contains.lower())}
-        if self.attribute is not None:
-            path = self.attribute.path
-            if not _ATTRIBUTE_PATH.fullmatch(path):
-                raise UserError(f"attribute.path: expected dot-separated attribute names, got {path!r}")
-            value = self.attribute.value
-            # Equality never matches across types, on MongoDB and the embedded
-            # store alike (only range operators need a `$type` guard there).
-            match[f"attributes.{path}"] = {"$eq": value}
-        return match
+        attribute = None if self.attribute is None else (self.attribute.path, self.attribute.value)
+        try:
+            return people_match(workspace_id, email_contains=self.email_contains, attribute=attribute)
+        except PeopleSearchInvalid as invalid:
+            raise UserError(str(invalid)) from None
 
 
 @strawberry.type

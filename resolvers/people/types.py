@@ -37,6 +37,9 @@ class Event:
     data: JSON
     timestamp: datetime | None = strawberry.field(description="When it happened.")
     received_at: datetime | None
+    context: JSON | None = strawberry.field(
+        default=None, description="Where it was sent from, as sent (the Segment spec's `context`); null if not sent."
+    )
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Event:
@@ -47,6 +50,7 @@ class Event:
             data=doc.get("data") or {},
             timestamp=datetime_from_stored(doc.get("ts")),
             received_at=datetime_from_stored(doc.get("receivedAt")),
+            context=doc.get("context"),
         )
 
 

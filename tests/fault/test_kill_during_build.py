@@ -58,7 +58,7 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
         env = {**os.environ, "SEGMENTS_EMBEDDED_ENGINE": "sqlite", "SEGMENTS_DATA_DIR": str(data_dir),
-               "SEGMENTS_PORT": str(self.port), **(env or {})}
+               "SEGMENTS_PORT": str(self.port), "SEGMENTS_RATE_LIMIT_GRAPHQL": "0", **(env or {})}
         env.pop("SEGMENTS_MONGODB_URI", None)
         segments_cli = Path(sys.executable).parent / "segments"
         self.process = subprocess.Popen([str(segments_cli), "serve"], env=env, stdout=subprocess.DEVNULL,
