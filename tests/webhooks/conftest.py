@@ -1,5 +1,6 @@
 """A service on a fake clock that starts at the real time (receivers check
-`webhook-timestamp` against their own clock), polling the history often,
+`webhook-timestamp` against their own clock; whole seconds, so that an
+ISO `asOf` with microseconds names a change's moment exactly), polling the history often,
 and a webhook receiver."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests.webhooks.receiver import Receiver
 
 @pytest.fixture
 def service():
-    running, stop = start_server(make_settings(change_poll_seconds=0.05), FakeClock(start=time.time()))
+    running, stop = start_server(make_settings(change_poll_seconds=0.05), FakeClock(start=float(int(time.time()))))
     try:
         yield running
     finally:
