@@ -21,8 +21,9 @@ from resolvers.segments.manual import ManualSegmentsMutation
 from resolvers.segments.mutations import SegmentsMutation
 from resolvers.segments.queries import SegmentsQuery
 from resolvers.segments.subscriptions import SegmentsSubscription
+from resolvers.workspace.queries import WorkspaceQuery
 
-QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery)
+QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery, WorkspaceQuery)
 MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (SegmentsSubscription,)
 

@@ -14,8 +14,9 @@ from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.people.types import Person
 from resolvers.segments.people_search import segment_people_connection
 from resolvers.scalars import JSON
-from rules.collections import IDENTITIES, PEOPLE, find_by_ids
+from rules.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
+from rules.segments import find_segment
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))
@@ -53,13 +54,21 @@ class PeopleFilter:
     """What `people` narrows the workspace's people to."""
 
     email_contains: str | None = None
+    profile_id: str | None = None
     attribute: AttributeFilterInput | None = None
     # Members of one segment; applied by resolvers/segments/people_search.py,
     # since memberships are not part of the person documents `match` filters.
     segment_id: str | None = None
+    # Not members of one segment: their ids, read by the caller (`people_not_in`).
+    excluded_person_ids: frozenset[str] = frozenset()
 
     def match(self, workspace_id: str) -> dict[str, Any]:
         match: dict[str, Any] = {"ws": workspace_id}
+        if self.excluded_person_ids:
+            # `$nor`, not an `_id` key: a segment's member search adds its own `_id`.
+            match["$nor"] = [{"_id": {"$in": sorted(self.excluded_person_ids)}}]
+        if self.profile_id is not None:
+            match["id"] = {"$eq": self.profile_id}
         if self.email_contains:
             match["emailLower"] = {"$regex": re.escape(self.email_contains.lower())}
         if self.attribute is not None:
@@ -71,6 +80,32 @@ class PeopleFilter:
             # store alike (only range operators need a `$type` guard there).
             match[f"attributes.{path}"] = {"$eq": value}
         return match
+
+
+async def people_filter_of(
+    db: Any,
+    workspace_id: str,
+    *,
+    email: str | None = None,
+    profile_id: str | None = None,
+    attribute: AttributeFilterInput | None = None,
+    segment_id: str | None = None,
+    not_in_segment_id: str | None = None,
+) -> PeopleFilter:
+    """The filter of a people search (GraphQL `people` and the people CSV export alike)."""
+    excluded: frozenset[str] = frozenset()
+    if not_in_segment_id is not None:
+        if await find_segment(db, workspace_id, not_in_segment_id) is None:
+            raise UserError(f"notInSegmentId: segment {not_in_segment_id!r} does not exist in this workspace")
+        memberships = db[MEMBERSHIPS].find({"segmentId": not_in_segment_id, "ws": workspace_id}, {"personId": 1})
+        excluded = frozenset([m["personId"] async for m in memberships])
+    return PeopleFilter(
+        email_contains=email,
+        profile_id=profile_id,
+        attribute=attribute,
+        segment_id=segment_id,
+        excluded_person_ids=excluded,
+    )
 
 
 @strawberry.type
@@ -103,9 +138,19 @@ class PeopleQuery:
         segment_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only members of this segment.")
         ] = None,
+        profile_id: Annotated[str | None, strawberry.argument(description="The profile id, exactly.")] = None,
+        not_in_segment_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only people who are not members of this segment.")
+        ] = None,
     ) -> Connection[Person]:
-        people_filter = PeopleFilter(
-            email_contains=email, attribute=attribute, segment_id=None if segment_id is None else str(segment_id)
+        people_filter = await people_filter_of(
+            info.context.db,
+            info.context.workspace.id,
+            email=email,
+            profile_id=profile_id,
+            attribute=attribute,
+            segment_id=None if segment_id is None else str(segment_id),
+            not_in_segment_id=None if not_in_segment_id is None else str(not_in_segment_id),
         )
         if people_filter.segment_id is not None:
             return await segment_people_connection(
