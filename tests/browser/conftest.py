@@ -32,6 +32,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PEOPLE = 400
+# The security headers agreed for the service (added by its middleware on
+# another branch): the console must work under them, so every page the tests
+# open is served with them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,17 +74,34 @@ def page(browser: Browser, demo_server) -> Page:
     # A fresh context per test: its own sessionStorage, so every test signs in.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=demo_server.base_url)
     context.set_default_timeout(20_000)
+    context.route("**/*", _with_security_headers)
     opened = context.new_page()
     errors: list[str] = []
+    foreign: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    opened.on("request", lambda request: None if _own(request.url, demo_server.base_url) else foreign.append(request.url))
     try:
         yield opened
     finally:
         context.close()
-    # Uncaught errors in the page fail the test that caused them (401s of a wrong key are expected).
+    # Uncaught errors (CSP violations included) fail the test that caused them;
+    # the 401 of a wrong key is expected.
     unexpected = [e for e in errors if "401" not in e]
     assert not unexpected, unexpected
+    assert not foreign, f"loaded from outside the service: {foreign}"
+
+
+def _own(url: str, base_url: str) -> bool:
+    return url.startswith((base_url + "/", "data:", "blob:"))
+
+
+def _with_security_headers(route) -> None:
+    if route.request.resource_type != "document":
+        route.continue_()
+        return
+    response = route.fetch()
+    route.fulfill(response=response, headers={**response.headers, "content-security-policy": CONTENT_SECURITY_POLICY})
 
 
 def sign_in(page: Page, app_api_key: str) -> None:

@@ -42,15 +42,12 @@ function Problems({ problems }: { problems?: Problem[] }) {
 
 function ConditionNode({ condition, onChange, onRemove, pointer, problems, segments }: NodeProps) {
   const kind = kindOf(condition);
-  const kindId = useId();
   const ownProblems = problems.get(pointer);
   return (
     <fieldset className={`node node-${kind}${ownProblems ? " has-problems" : ""}`} data-pointer={pointer}>
       <legend className="sr-only">Condition {pointer}</legend>
       <div className="node-head">
-        <label htmlFor={kindId} className="sr-only">Condition type</label>
         <select
-          id={kindId}
           aria-label="Condition type"
           value={kind}
           onChange={(e) => onChange(changeKind(condition, e.target.value as ConditionKind))}

@@ -171,10 +171,10 @@ function EditorForm({ segmentId, initial, segments }: { segmentId?: string; init
             <TextField label="Name" value={draft.name} onChange={(name) => update({ name })} placeholder="High value customers" />
             <TextField label="Description (optional)" value={draft.description} onChange={(description) => update({ description })} />
             {segmentId ? (
-              <span className="field"><span className="label">Type</span> <span>{dataDriven ? "Data-driven" : "Manual"}</span></span>
+              <span className="field"><span className="label">Segment type</span> <span>{dataDriven ? "Data-driven" : "Manual"}</span></span>
             ) : (
               <SelectField
-                label="Type"
+                label="Segment type"
                 value={draft.type}
                 options={[["DATA_DRIVEN", "Data-driven: people who match a condition"], ["MANUAL", "Manual: people you add by id, email or CSV"]]}
                 onChange={(type) => update({ type: type as Draft["type"] })}
