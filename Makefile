@@ -108,4 +108,4 @@ bench-console: $(STAMP) console chromium
 
 # Screenshots of the main screens for the README (docs/screenshots/).
 screenshots: $(STAMP) console chromium
-	SEGMENTS_SCREENSHOTS=docs/screenshots $(PYTEST) tests/browser/test_console_flow.py
+	SEGMENTS_SCREENSHOTS=docs/screenshots $(PYTEST) tests/browser

@@ -9,21 +9,21 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { storedApiKey } from "./session";
 
-const websocketUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
 const apiKey = storedApiKey();
+const authorization = { Authorization: `Bearer ${apiKey ?? "<appApiKey>"}` };
 
+// Signed in to the console in this tab: its key is the default header, and
+// also the fetcher's own, so the schema loads before the editors exist (the
+// Headers pane still wins). Browsers cannot set headers on websockets: the
+// fetcher sends the Headers pane as the connection_init payload instead.
 const fetcher = createGraphiQLFetcher({
   url: "/graphql",
-  subscriptionUrl: websocketUrl,
-  // Browsers cannot set headers on websockets: the key goes in connection_init.
-  wsConnectionParams: apiKey ? { Authorization: `Bearer ${apiKey}` } : undefined,
+  subscriptionUrl: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
+  headers: apiKey ? authorization : undefined,
 });
-
-// Signed in to the console in this tab: start with its key.
-const defaultHeaders = JSON.stringify({ Authorization: `Bearer ${apiKey ?? "<appApiKey>"}` }, null, 2);
 
 createRoot(document.getElementById("graphiql")!).render(
   <StrictMode>
-    <GraphiQL fetcher={fetcher} defaultHeaders={defaultHeaders} />
+    <GraphiQL fetcher={fetcher} defaultHeaders={JSON.stringify(authorization, null, 2)} />
   </StrictMode>,
 );
