@@ -72,7 +72,9 @@ def demo_server():
 @pytest.fixture
 def page(browser: Browser, demo_server) -> Page:
     # A fresh context per test: its own sessionStorage, so every test signs in.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=demo_server.base_url)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=demo_server.base_url, timezone_id="UTC"
+    )
     context.set_default_timeout(20_000)
     context.route("**/*", _with_security_headers)
     opened = context.new_page()
