@@ -140,5 +140,6 @@ def test_graphiql_is_served_from_the_services_own_files(page: Page, demo_server)
     expect(page.locator(".graphiql-container")).to_contain_text("Bearer")
     # The schema loaded with the console's key: the documentation explorer lists the root types.
     page.get_by_role("button", name="Show Documentation Explorer").click()
-    expect(page.locator(".graphiql-doc-explorer")).to_contain_text("Query")
+    expect(page.locator(".graphiql-doc-explorer")).to_contain_text("Root Types")
+    expect(page.locator(".graphiql-doc-explorer")).to_contain_text("SegmentPreview")
     screenshot(page, "graphiql")

@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useCallback, useEffect } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import { ErrorBox, Empty, Loading, When } from "../components/ui";
@@ -39,7 +39,7 @@ export const TYPE_LABELS: Record<string, string> = { DATA_DRIVEN: "Data-driven",
 
 export function SegmentsList() {
   const [{ data, error, fetching }, refetch] = useQuery({ query: SegmentsListQuery, requestPolicy: "cache-and-network" });
-  usePolling(() => refetch({ requestPolicy: "network-only" }), POLL_MS);
+  usePolling(useCallback(() => refetch({ requestPolicy: "network-only" }), [refetch]), POLL_MS);
   return (
     <section aria-labelledby="segments-title">
       <div className="page-head">
