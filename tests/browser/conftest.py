@@ -42,7 +42,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running
+# in the main thread while it is open, which the async tests run later refuse.
+@pytest.fixture(scope="module")
 def browser() -> Browser:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make chromium` (apt-get install chromium)", pytrace=False)

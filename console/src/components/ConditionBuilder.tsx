@@ -1,6 +1,7 @@
 // Builds a condition by clicking: one editor per node of the condition tree,
 // with the server's problems shown beside the node their pointer names.
-import { useId, useState } from "react";
+import { useState } from "react";
+import { Checkbox, NumberField, SelectField, TextField } from "./fields";
 import {
   COUNT_LABELS, COUNT_OPS, KIND_LABELS, METRICS, OPERATORS, OPERATOR_LABELS, UNITS,
   blank, changeKind, kindOf,
@@ -187,40 +188,6 @@ function prune<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function TextField(props: { label: string; value: string; onChange: (v: string) => void; placeholder?: string; type?: string }) {
-  const id = useId();
-  return (
-    <span className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <input id={id} type={props.type ?? "text"} value={props.value} placeholder={props.placeholder} onChange={(e) => props.onChange(e.target.value)} />
-    </span>
-  );
-}
-
-export function SelectField(props: { label: string; value: string; options: [string, string][]; onChange: (v: string) => void }) {
-  const id = useId();
-  return (
-    <span className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-        {props.options.map(([value, label]) => (
-          <option key={value} value={value}>{label}</option>
-        ))}
-      </select>
-    </span>
-  );
-}
-
-function Checkbox(props: { label: string; checked: boolean; onChange: (v: boolean) => void }) {
-  const id = useId();
-  return (
-    <span className="field checkbox">
-      <input id={id} type="checkbox" checked={props.checked} onChange={(e) => props.onChange(e.target.checked)} />
-      <label htmlFor={id}>{props.label}</label>
-    </span>
-  );
-}
-
 function CountEditor({ count, onChange }: { count?: Count; onChange: (c: Count | undefined) => void }) {
   const current = count ?? { op: "atLeast" as const, value: 1 };
   const set = (next: Count) => onChange(next.op === "atLeast" && next.value === 1 ? undefined : next);
@@ -228,26 +195,6 @@ function CountEditor({ count, onChange }: { count?: Count; onChange: (c: Count |
     <span className="inline-fields">
       <SelectField label="How often" value={current.op} options={COUNT_OPS.map((op) => [op, COUNT_LABELS[op]])} onChange={(op) => set({ ...current, op: op as Count["op"] })} />
       <NumberField label="Times" value={current.value} onChange={(value) => set({ ...current, value: Math.max(0, Math.round(value ?? 0)) })} />
-    </span>
-  );
-}
-
-function NumberField(props: { label: string; value: number | undefined; onChange: (v: number | undefined) => void }) {
-  const id = useId();
-  const [text, setText] = useState(props.value === undefined ? "" : String(props.value));
-  return (
-    <span className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <input
-        id={id}
-        type="number"
-        className="narrow"
-        value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          props.onChange(e.target.value === "" ? undefined : Number(e.target.value));
-        }}
-      />
     </span>
   );
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../gql";
-import { SelectField } from "../components/ConditionBuilder";
+import { SelectField } from "../components/fields";
 import { ErrorBox } from "../components/ui";
 
 // The API's limit per add or remove (CONTRACT: 1 to 1,000 identifiers).

@@ -3,7 +3,7 @@ import { useQuery } from "urql";
 import { graphql } from "../gql";
 import { useApiKey } from "../apiKey";
 import { downloadCsv } from "../client";
-import { SelectField, TextField } from "../components/ConditionBuilder";
+import { SelectField, TextField } from "../components/fields";
 import { Empty, ErrorBox, Loading, Pager, When, firstPage, type Paging } from "../components/ui";
 import { navigate } from "../router";
 

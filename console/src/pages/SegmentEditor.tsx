@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
-import { ConditionBuilder, SelectField, TextField } from "../components/ConditionBuilder";
+import { ConditionBuilder } from "../components/ConditionBuilder";
+import { SelectField, TextField } from "../components/fields";
 import { ErrorBox, Loading } from "../components/ui";
 import { blank, problemsByNode, toConditionInput, type Condition, type Problem } from "../condition";
 import { navigate } from "../router";

@@ -4,7 +4,7 @@ import { graphql } from "../gql";
 import type { PersonRefInput } from "../gql/graphql";
 import { useApiKey } from "../apiKey";
 import { downloadCsv } from "../client";
-import { SelectField, TextField } from "../components/ConditionBuilder";
+import { SelectField, TextField } from "../components/fields";
 import { Empty, ErrorBox, Json, Loading, Pager, When, firstPage, type Paging } from "../components/ui";
 import { navigate } from "../router";
 import { CsvImport, PasteMembers } from "./ManualMembers";
