@@ -179,3 +179,25 @@ def test_a_persons_page_shows_their_activity(page: Page, demo_server):
         demo_server.workspace, '{ people(attribute: {path: "plan", value: "enterprise"}) { totalCount } }'
     )["data"]["people"]["totalCount"]
     expect(page.locator(".pager")).to_contain_text(f"of {total:,} people")
+
+    # Everyone NOT in a segment, by exact profile id too.
+    created = demo_server.graphql(
+        demo_server.workspace,
+        'mutation { createSegment(input: {name: "Free plan", condition: {attribute: {path: "plan", op: EQ, value: "free"}}}) '
+        "{ ... on Segment { id } } }",
+    )
+    free = created["data"]["createSegment"]["id"]
+    demo_server.call(lambda services: services.components["membership"].wait_for_builds())
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Not in segment").select_option(label="Free plan")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("search-summary")).to_have_text("People not in Free plan")
+    outside = demo_server.graphql(
+        demo_server.workspace, "query ($s: ID!) { people(notInSegmentId: $s) { totalCount } }", {"s": free}
+    )["data"]["people"]["totalCount"]
+    expect(page.locator(".pager")).to_contain_text(f"of {outside:,} people")
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Profile id").fill("user-000007")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".people-table tbody tr")).to_have_count(1)
+    expect(page.locator(".people-table tbody tr")).to_contain_text("user-000007")
