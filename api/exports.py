@@ -46,14 +46,16 @@ def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
     )
 
 
-async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any]) -> Rows:
+async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for member in all_segment_people(db, workspace_id, segment_id, match=match):
-        yield member.person, member.entered_at
+        if people_filter.keeps(member.person):
+            yield member.person, member.entered_at
 
 
-async def _people(db: Any, match: dict[str, Any]) -> Rows:
+async def _people(db: Any, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for person in db[PEOPLE].find(match).sort([("_id", 1)]):
-        yield person, None
+        if people_filter.keeps(person):
+            yield person, None
 
 
 async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilter:
@@ -94,13 +96,13 @@ async def _export(request: Request, *, segment_path: bool) -> Response:
     except (ExportInvalid, UserError) as invalid:
         return _error(400, str(invalid))
     if people_filter.segment_id is None:
-        return _csv(ExportColumns(attributes=attributes), _people(db, match), file_name("people", "search", now))
+        return _csv(ExportColumns(attributes=attributes), _people(db, match, people_filter), file_name("people", "search", now))
     segment = await find_segment(db, workspace.id, people_filter.segment_id)
     if segment is None:
         return _error(404, f"segment {people_filter.segment_id!r} does not exist in this workspace")
     return _csv(
         ExportColumns(attributes=attributes, entered_at=True),
-        _members(db, workspace.id, segment.id, match),
+        _members(db, workspace.id, segment.id, match, people_filter),
         file_name(segment.name, "members", now),
     )
 

@@ -72,6 +72,20 @@ def test_people_by_profile_id_and_not_in_a_segment_and_its_export(server):
     assert sorted(_emails(outside)) == ["bea@example.com", "dan@example.com"]
     assert outside["data"]["people"]["totalCount"] == 2
     assert _emails(server.graphql(ws, PEOPLE, {"notInSegmentId": vip, "email": "dan"})) == ["dan@example.com"]
+    # Paged one by one: every non-member once, in the search's order.
+    paged, after = [], None
+    while True:
+        page = server.graphql(
+            ws,
+            "query ($s: ID, $after: String) { people(notInSegmentId: $s, first: 1, after: $after) "
+            "{ edges { node { email } } pageInfo { hasNextPage endCursor } } }",
+            {"s": vip, "after": after},
+        )["data"]["people"]
+        paged += [edge["node"]["email"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert sorted(paged) == ["bea@example.com", "dan@example.com"] and len(paged) == 2
     # In one segment and not in another.
     pro = server.graphql(
         ws, CREATE, {"input": {"name": "Pro", "condition": {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}}}
