@@ -114,6 +114,7 @@ def test_live_counts_history_explain_and_delete_refused_while_referenced(page: P
     page.get_by_role("button", name="Explain").click()
     expect(explanation).to_contain_text(f"{emails[0]} is a member — the condition holds now")
     expect(explanation.locator(".explain-tree .holds")).to_have_count(1)
+    expect(explanation.locator(".explain-tree")).to_contain_text("“Watchers”")
     screenshot(page, "explain")
 
     # Deleting a referenced segment is refused, naming who refers to it.

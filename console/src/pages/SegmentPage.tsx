@@ -146,7 +146,7 @@ export function SegmentPage({ id }: { id: string }) {
       <div role="tabpanel">
         {tab === "members" && <Members id={segment.id} memberCount={segment.memberCount} onExplain={explain} />}
         {tab === "history" && <History id={segment.id} />}
-        {tab === "explain" && <Explain key={explainFor ?? ""} segmentId={segment.id} cioId={explainFor} />}
+        {tab === "explain" && <Explain key={explainFor ?? ""} segmentId={segment.id} cioId={explainFor} segments={data.segments} />}
         {tab === "manage" && (
           <div className="two-columns">
             <PasteMembers segmentId={segment.id} />
@@ -273,7 +273,7 @@ function History({ id }: { id: string }) {
 
 type ExplanationNode = { holds: boolean; kind: string; path: string; summary: string; nextChangeAt?: number | null; children?: ExplanationNode[] };
 
-function Explain({ segmentId, cioId }: { segmentId: string; cioId: string | null }) {
+function Explain({ segmentId, cioId, segments }: { segmentId: string; cioId: string | null; segments: { id: string; name: string }[] }) {
   const [idType, setIdType] = useState<"email" | "id" | "cioId">(cioId ? "cioId" : "email");
   const [identifier, setIdentifier] = useState(cioId ?? "");
   const [asked, setAsked] = useState<PersonRefInput | null>(cioId ? { cioId } : null);
@@ -306,21 +306,29 @@ function Explain({ segmentId, cioId }: { segmentId: string; cioId: string | null
             <strong>{result.isMember ? "a member" : "not a member"}</strong>
             {result.holds != null && <> — the condition {result.holds ? "holds" : "does not hold"} now</>}.
           </p>
-          {result.explanation ? <ExplanationTree node={result.explanation as ExplanationNode} /> : <p className="muted">A manual segment has no condition: people are added and removed by hand.</p>}
+          {result.explanation ? <ExplanationTree node={result.explanation as ExplanationNode} segments={segments} /> : <p className="muted">A manual segment has no condition: people are added and removed by hand.</p>}
         </div>
       )}
     </section>
   );
 }
 
-function ExplanationTree({ node }: { node: ExplanationNode }) {
+// The evaluator names referenced segments by id; show their names.
+function withSegmentNames(summary: string, segments: { id: string; name: string }[]): string {
+  return summary.replace(/seg_[0-9a-f]+/g, (id) => {
+    const name = segments.find((s) => s.id === id)?.name;
+    return name ? `“${name}”` : id;
+  });
+}
+
+function ExplanationTree({ node, segments }: { node: ExplanationNode; segments: { id: string; name: string }[] }) {
   return (
     <ul className="explain-tree">
       <li className={node.holds ? "holds" : "fails"}>
         <span className="mark" aria-label={node.holds ? "holds" : "does not hold"}>{node.holds ? "✓" : "✗"}</span>{" "}
-        {node.summary}
+        {withSegmentNames(node.summary, segments)}
         {node.nextChangeAt && <span className="muted small"> (may change on <When at={new Date(node.nextChangeAt * 1000).toISOString()} />)</span>}
-        {node.children?.map((child, i) => <ExplanationTree key={i} node={child} />)}
+        {node.children?.map((child, i) => <ExplanationTree key={i} node={child} segments={segments} />)}
       </li>
     </ul>
   );
