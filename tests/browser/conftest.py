@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.console import DIST
 from rules.clock import SystemClock
@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PEOPLE = 400
+# The machine running the tests may be busy: wait for what the page should show
+# as long as for an action, not the 5 s default.
+expect.set_options(timeout=20_000)
 # The security headers agreed for the service (added by its middleware on
 # another branch): the console must work under them, so every page the tests
 # open is served with them.
