@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 .PHONY: bench-webhooks
 .PHONY: bench-segment-spec
 
-run: $(STAMP)
+run: $(STAMP) console
 	$(VENV)/bin/segments serve
 
 setup: $(STAMP) $(NODE_STAMP)
@@ -32,7 +32,7 @@ $(NODE_STAMP): tests/acceptance/node/package.json
 	cd tests/acceptance/node && npm install --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) console chromium
 	$(PYTEST) tests
 
 test-unit: $(STAMP)
@@ -78,4 +78,41 @@ bench-segment-spec: $(STAMP)
 	$(PY) -m bench.segment_spec
 
 clean:
-	rm -rf $(VENV) tests/acceptance/node/node_modules .data
+	rm -rf $(VENV) tests/acceptance/node/node_modules .data console/node_modules console/dist console/src/gql
+
+# -- web console (console/: Vite + React + TypeScript) --------------------------
+# Built into console/dist (not committed), rebuilt when a source or the schema changes.
+CONSOLE_STAMP := console/node_modules/.installed
+CONSOLE_SOURCES := $(shell find console/src console/index.html console/graphiql.html console/vite.config.ts \
+                     console/codegen.ts console/tsconfig.json -type f -not -path 'console/src/gql/*' 2>/dev/null)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: console chromium test-browser bench-console screenshots
+
+console: console/dist/index.html
+
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node.js 20.19+) is needed to build the console" >&2; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONSOLE_STAMP)
+
+# codegen from schema.graphql, tsc --noEmit, vite build: a schema change that breaks the console fails here.
+console/dist/index.html: $(CONSOLE_STAMP) $(CONSOLE_SOURCES) schema.graphql
+	cd console && npm run --silent build
+	@touch console/dist/index.html
+
+# Debian's Chromium for the browser tests (a downloaded browser build cannot work here).
+chromium:
+	@command -v $(CHROMIUM) >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v $(CHROMIUM) >/dev/null || { echo "error: $(CHROMIUM) is missing: apt-get install chromium" >&2; exit 1; }
+
+test-browser: $(STAMP) console chromium
+	$(PYTEST) tests/browser
+
+# Bundle size and time to first render of the segments list on demo data.
+bench-console: $(STAMP) console chromium
+	$(PY) -m bench.console
+
+# Screenshots of the main screens for the README (docs/screenshots/).
+screenshots: $(STAMP) console chromium
+	SEGMENTS_SCREENSHOTS=docs/screenshots $(PYTEST) tests/browser

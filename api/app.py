@@ -1,4 +1,4 @@
-"""The ASGI application: Track API, GraphQL (with GraphiQL), exports."""
+"""The ASGI application: Track API, GraphQL (with GraphiQL), exports, the web console."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.services import Services
@@ -48,18 +48,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services: Services = request.app.state.services
         return JSONResponse({"ok": True, "store": services.store.description})
 
-    async def root(request: Request) -> RedirectResponse:
-        return RedirectResponse("/graphql")
-
     from api.track import routes as track_routes
     from api.track_segments import routes as track_segment_routes
     from api.exports import routes as export_routes
     from api.change_stream import routes as change_stream_routes
     from api.graphql_app import make_graphql_app
+    from api.console import routes as console_routes
 
     graphql_app = make_graphql_app(settings)
     routes: list[Any] = [
-        Route("/", root),
         Route("/health", health),
         *track_routes,
         *track_segment_routes,
@@ -68,6 +65,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
+        # The web console last: `/` and its assets, after every API route.
+        *console_routes,
     ]
     # Customer.io App API and Segment-spec ingestion (docs/app-api.md, docs/segment-spec.md).
     from api.app_api import routes as app_api_routes

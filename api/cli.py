@@ -22,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     settings = Settings.from_env(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"Segments on http://{settings.host}:{settings.port}  (GraphiQL at /graphql)", flush=True)
+    print(f"Segments on http://{settings.host}:{settings.port}  (console at /, GraphiQL at /graphql)", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 

@@ -2,7 +2,7 @@
 
 - `GET /exports/segments/{id}.csv?attributes=plan,country`: a segment's
   members with `entered_at`;
-- `GET /exports/people.csv?segmentId=&email=&attributePath=&attributeValue=&attributes=`:
+- `GET /exports/people.csv?segmentId=&notInSegmentId=&email=&profileId=&attributePath=&attributeValue=&attributes=`:
   any people search, with the filters of GraphQL `people`
   (`attributeValue` is JSON, as in GraphQL: `"pro"`, `30000`, `true`).
 
@@ -24,7 +24,7 @@ from starlette.routing import Route
 from api.graphql_app import UNAUTHENTICATED, _workspace_for
 from api.services import Services
 from resolvers.errors import UserError
-from resolvers.people.queries import AttributeFilterInput, PeopleFilter
+from resolvers.people.queries import AttributeFilterInput, PeopleFilter, people_filter_of
 from rules.collections import PEOPLE
 from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name
 from rules.segment_people import all_segment_people
@@ -46,17 +46,19 @@ def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
     )
 
 
-async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any]) -> Rows:
+async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for member in all_segment_people(db, workspace_id, segment_id, match=match):
-        yield member.person, member.entered_at
+        if people_filter.keeps(member.person):
+            yield member.person, member.entered_at
 
 
-async def _people(db: Any, match: dict[str, Any]) -> Rows:
+async def _people(db: Any, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for person in db[PEOPLE].find(match).sort([("_id", 1)]):
-        yield person, None
+        if people_filter.keeps(person):
+            yield person, None
 
 
-def _people_filter(params: Any) -> PeopleFilter:
+async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilter:
     path, raw_value = params.get("attributePath"), params.get("attributeValue")
     attribute = None
     if path is not None or raw_value is not None:
@@ -67,7 +69,15 @@ def _people_filter(params: Any) -> PeopleFilter:
         except ValueError:
             raise ExportInvalid(f'attributeValue: not JSON (a string needs quotes: "pro"), got {raw_value!r}') from None
         attribute = AttributeFilterInput(path=path, value=value)
-    return PeopleFilter(email_contains=params.get("email"), attribute=attribute, segment_id=params.get("segmentId"))
+    return await people_filter_of(
+        db,
+        workspace_id,
+        email=params.get("email"),
+        profile_id=params.get("profileId"),
+        attribute=attribute,
+        segment_id=params.get("segmentId"),
+        not_in_segment_id=params.get("notInSegmentId"),
+    )
 
 
 async def _export(request: Request, *, segment_path: bool) -> Response:
@@ -81,18 +91,18 @@ async def _export(request: Request, *, segment_path: bool) -> Response:
         if segment_path:
             people_filter = PeopleFilter(segment_id=request.path_params["segment_id"])
         else:
-            people_filter = _people_filter(request.query_params)
+            people_filter = await _people_filter(db, workspace.id, request.query_params)
         match = people_filter.match(workspace.id)
     except (ExportInvalid, UserError) as invalid:
         return _error(400, str(invalid))
     if people_filter.segment_id is None:
-        return _csv(ExportColumns(attributes=attributes), _people(db, match), file_name("people", "search", now))
+        return _csv(ExportColumns(attributes=attributes), _people(db, match, people_filter), file_name("people", "search", now))
     segment = await find_segment(db, workspace.id, people_filter.segment_id)
     if segment is None:
         return _error(404, f"segment {people_filter.segment_id!r} does not exist in this workspace")
     return _csv(
         ExportColumns(attributes=attributes, entered_at=True),
-        _members(db, workspace.id, segment.id, match),
+        _members(db, workspace.id, segment.id, match, people_filter),
         file_name(segment.name, "members", now),
     )
 

@@ -20,6 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from api.console import graphiql_page
 from api.services import Services
 from api.settings import Settings
 from resolvers.context import Context
@@ -48,7 +49,8 @@ class SegmentsGraphQL(GraphQL):
         if self.is_websocket_request(request):
             return await super().run(request, context, root_value)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
-            return await self.render_graphql_ide(request)
+            # Our own build of GraphiQL (api/console.py), not Strawberry's CDN page.
+            return graphiql_page()
         workspace = await _workspace_for(request.app.state.services, request.headers.get("authorization"))
         if workspace is None:
             return JSONResponse(

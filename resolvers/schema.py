@@ -23,8 +23,9 @@ from resolvers.segments.queries import SegmentsQuery
 from resolvers.segments.subscriptions import SegmentsSubscription
 from resolvers.webhooks.mutations import WebhooksMutation
 from resolvers.webhooks.queries import WebhooksQuery
+from resolvers.workspace.queries import WorkspaceQuery
 
-QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery)
+QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery, WorkspaceQuery)
 MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
 QUERIES += (WebhooksQuery,)
 MUTATIONS += (WebhooksMutation,)

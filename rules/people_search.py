@@ -48,9 +48,17 @@ def attribute_equals(path: str, value: Any, *, where: str = "attribute.path") ->
     return {f"attributes.{path}": {"$eq": value}}
 
 
-def people_match(workspace_id: str, *, email_contains: str | None = None, attribute: tuple[str, Any] | None = None) -> dict[str, Any]:
+def people_match(
+    workspace_id: str,
+    *,
+    profile_id: str | None = None,
+    email_contains: str | None = None,
+    attribute: tuple[str, Any] | None = None,
+) -> dict[str, Any]:
     """The people match of GraphQL `people` and `/exports/people.csv`."""
     match: dict[str, Any] = {"ws": workspace_id}
+    if profile_id is not None:
+        match["id"] = {"$eq": profile_id}
     if email_contains:
         match["emailLower"] = {"$regex": re.escape(email_contains.lower())}
     if attribute is not None:

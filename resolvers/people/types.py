@@ -16,7 +16,7 @@ from rules.collections import DELIVERIES, EVENTS
 from rules.ingest_documents import DELIVERY_METRICS
 
 if TYPE_CHECKING:
-    from resolvers.segments.types import PersonSegment
+    from resolvers.segments.types import MembershipChange, PersonSegment
 
 NEWEST_EVENTS_FIRST = SortOrder(fields=(("ts", -1), ("_id", -1)))
 NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
@@ -186,3 +186,11 @@ class Person:
         from resolvers.segments.types import segments_of_person
 
         return await segments_of_person(info, str(self.cio_id))
+
+    @strawberry.field(description="The person's entries into and exits from segments, newest first.")
+    async def membership_changes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[MembershipChange, strawberry.lazy("resolvers.segments.types")]]:
+        from resolvers.segments.types import membership_changes_of_person
+
+        return await membership_changes_of_person(info, str(self.cio_id), first=first, after=after)

@@ -23,8 +23,10 @@ async def segment_people_connection(
     first: int | None,
     after: str | None,
     to_node: Callable[[dict[str, Any]], NodeT],
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Connection[NodeT]:
-    """One page of the segment's members whose person matches `match`; `order` is by person id."""
+    """One page of the segment's members whose person matches `match` (and that `keep`
+    keeps, if given); `order` is by person id."""
     db, workspace_id = info.context.db, info.context.workspace.id
     if await find_segment(db, workspace_id, segment_id) is None:
         raise UserError(f"segmentId: segment {segment_id!r} does not exist in this workspace")
@@ -34,11 +36,14 @@ async def segment_people_connection(
     # One extra person tells whether a next page exists.
     async with aclosing(segment_people(db, workspace_id, segment_id, match=match, after=after_id)) as members:
         async for member in members:
-            documents.append(member.person)
-            if len(documents) > size:
-                break
+            if keep is None or keep(member.person):
+                documents.append(member.person)
+                if len(documents) > size:
+                    break
 
     async def count_matching() -> int:
-        return await count_segment_people(db, workspace_id, segment_id, match=match)
+        if keep is None:
+            return await count_segment_people(db, workspace_id, segment_id, match=match)
+        return sum([1 async for member in segment_people(db, workspace_id, segment_id, match=match) if keep(member.person)])
 
     return connection_of(documents, size=size, after=after, order=order, to_node=to_node, count_matching=count_matching)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.context import Info
@@ -15,7 +17,7 @@ from resolvers.segments.types import (
     SegmentPreview,
     validation_error,
 )
-from rules.collections import PEOPLE, find_by_ids
+from rules.collections import MEMBERSHIPS, PEOPLE, find_by_ids
 from rules.compile import matching_person_ids
 from rules.evaluate import evaluate, explanation_to_json, load_person_data
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
@@ -57,24 +59,47 @@ class SegmentsQuery:
         "An invalid condition is a GraphQL error whose `extensions.problems` list every problem "
         "(code, JSON-pointer path, message)."
     )
-    async def preview_segment(self, info: Info, condition: ConditionInput) -> SegmentPreview:
+    async def preview_segment(
+        self,
+        info: Info,
+        condition: ConditionInput,
+        segment_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An existing segment the condition would replace: the preview then also says "
+                "how many people would enter and leave it if saved."
+            ),
+        ] = None,
+    ) -> SegmentPreview:
         # Not a union like the mutations: the contract's shape is
         # `previewSegment(condition) { count sample }`, and a query that only
         # reads has no partial result to report beside its errors.
-        workspace_id = info.context.workspace.id
+        db, workspace_id = info.context.db, info.context.workspace.id
+        segments = await list_segments(db, workspace_id)
+        replaced = None
+        if segment_id is not None:
+            replaced = next((s for s in segments if s.id == str(segment_id)), None)
+            if replaced is None:
+                raise UserError(f"segmentId: segment {str(segment_id)!r} does not exist in this workspace")
         try:
             parsed = validate_condition(
-                condition_input_to_json(condition), others=await list_segments(info.context.db, workspace_id)
+                condition_input_to_json(condition), others=segments, self_id=None if replaced is None else replaced.id
             )
         except SegmentInvalid as invalid:
             rejected = validation_error(invalid.problems)
             problems = [{"code": p.code, "path": p.path, "message": p.message} for p in rejected.problems]
             raise UserError(f"condition: {rejected.message}", extensions={"code": "VALIDATION_ERROR", "problems": problems}) from None
-        matching = await matching_person_ids(info.context.db, parsed, workspace_id=workspace_id, now=info.context.now)
+        matching = await matching_person_ids(db, parsed, workspace_id=workspace_id, now=info.context.now)
         sample_ids = sorted(matching)[:PREVIEW_SAMPLE_SIZE]
-        documents = await find_by_ids(info.context.db[PEOPLE], workspace_id, sample_ids)
+        documents = await find_by_ids(db[PEOPLE], workspace_id, sample_ids)
         sample = sorted(documents, key=lambda doc: doc["_id"])
-        return SegmentPreview(count=len(matching), sample=[Person.from_document(doc) for doc in sample])
+        preview = SegmentPreview(count=len(matching), sample=[Person.from_document(doc) for doc in sample])
+        if replaced is not None:
+            members = db[MEMBERSHIPS].find({"segmentId": replaced.id, "ws": workspace_id}, {"personId": 1})
+            member_ids = {m["personId"] async for m in members}
+            preview.would_enter = len(set(matching) - member_ids)
+            preview.would_leave = len(member_ids - set(matching))
+        return preview
 
     @strawberry.field(description="Which parts of a segment's condition hold for a person, and whether they are a member.")
     async def explain_membership(

@@ -192,10 +192,15 @@ class Segment:
         first: int | None = None,
         after: str | None = None,
         since: Annotated[datetime | None, strawberry.argument(description="Only changes at or after this moment.")] = None,
+        kind: Annotated[
+            MembershipChangeKind | None, strawberry.argument(description="Only entries, or only exits.")
+        ] = None,
     ) -> Connection[MembershipChange]:
         match: dict[str, Any] = {"segmentId": str(self.id), "ws": info.context.workspace.id}
         if since is not None:
             match["at"] = {"$gte": since.timestamp(), "$type": "number"}
+        if kind is not None:
+            match["kind"] = ChangeKind(kind).value
         return await paginate(
             info.context.db[MEMBERSHIP_CHANGES],
             match=match,
@@ -245,6 +250,12 @@ class DeletedSegment:
 class SegmentPreview:
     count: int = strawberry.field(description="Exact number of matching people.")
     sample: list[Person] = strawberry.field(description="Some of them, by person id.")
+    would_enter: int | None = strawberry.field(
+        default=None, description="With `segmentId`: people the condition selects who are not members now."
+    )
+    would_leave: int | None = strawberry.field(
+        default=None, description="With `segmentId`: members now whom the condition no longer selects."
+    )
 
 
 @strawberry.type(description="Why a person is or is not in a segment.")
@@ -289,3 +300,19 @@ async def segments_of_person(info: Info, person_id: str) -> list[PersonSegment]:
         for m in memberships
         if m["segmentId"] in segments
     ]
+
+
+async def membership_changes_of_person(
+    info: Info, person_id: str, *, first: int | None, after: str | None
+) -> Connection[MembershipChange]:
+    """`Person.membershipChanges`: the person's history across segments, newest first."""
+    return await paginate(
+        info.context.db[MEMBERSHIP_CHANGES],
+        # personId first: the embedded store uses the index of the filter's first key.
+        match={"personId": person_id, "ws": info.context.workspace.id},
+        order=NEWEST_CHANGES_FIRST,
+        first=first,
+        after=after,
+        max_page_size=info.context.services.settings.max_page_size,
+        to_node=MembershipChange.from_document,
+    )
