@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 from typing import Any, Callable, Sequence
 
 from starlette.requests import Request
@@ -72,6 +73,13 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 async def _json_body(request: Request, limit: int, *, optional: bool = False) -> Any:
     """The parsed body; `optional` bodies may be empty (a DELETE with or without `{}`)."""
     chunks, size = [], 0
@@ -86,9 +94,14 @@ async def _json_body(request: Request, limit: int, *, optional: bool = False) ->
             return {}
         raise _Refused(400, "body: a JSON object is required")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        # A "\ud800" escape decodes to a lone surrogate, which no store can keep as text.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return body
     except UnicodeDecodeError:
         raise _Refused(400, "body: not UTF-8") from None
+    except UnicodeEncodeError:
+        raise _Refused(400, "body: a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
     except RecursionError:
         raise _Refused(400, "body: nested too deeply") from None
     except ValueError as error:

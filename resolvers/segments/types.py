@@ -11,7 +11,7 @@ from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
 from resolvers.pagination import Connection, Edge, SortOrder, paginate
 from resolvers.people.types import Person
-from resolvers.scalars import JSON, datetime_from_stored
+from resolvers.scalars import JSON, datetime_from_stored, seconds_from_input
 from rules.changefeed import ChangeKind
 from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
 from rules.membership import MembershipEngine
@@ -142,7 +142,7 @@ class Segment:
     ) -> Connection[MembershipChange]:
         match: dict[str, Any] = {"segmentId": str(self.id), "ws": info.context.workspace.id}
         if since is not None:
-            match["at"] = {"$gte": since.timestamp(), "$type": "number"}
+            match["at"] = {"$gte": seconds_from_input(since), "$type": "number"}
         return await paginate(
             info.context.db[MEMBERSHIP_CHANGES],
             match=match,
