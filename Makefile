@@ -72,3 +72,11 @@ bench-import: $(STAMP)
 
 clean:
 	rm -rf $(VENV) tests/acceptance/node/node_modules .data
+
+# Adversarial suites (issue 12): GraphQL and Track API fuzzing, generated isolation checks.
+.PHONY: test-security test-security-deep
+test-security: $(STAMP)
+	$(PYTEST) tests/security
+# 10,000 generated GraphQL operations and 5,000 Track API bodies instead of 2,000 and 600.
+test-security-deep: $(STAMP)
+	SEGMENTS_SECURITY_PROFILE=deep $(PYTEST) tests/security
