@@ -98,8 +98,8 @@ def seed(server, name: str) -> Tenant:
     tenant.cio_ids = {edge["node"]["id"]: edge["node"]["cioId"] for edge in people["data"]["people"]["edges"]}
     condition = {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}
     for kind, draft in (
-        ("data", {"name": f"pro {name}", "condition": condition}),
-        ("manual", {"name": f"manual {name}", "type": "MANUAL"}),
+        ("data", {"name": f"secret-of-{name} pro", "condition": condition}),
+        ("manual", {"name": f"secret-of-{name} manual", "type": "MANUAL"}),
     ):
         created = graphql(server.base_url, tenant, CREATE, {"input": draft})["data"]["createSegment"]
         tenant.segment_ids[kind] = created["id"]
