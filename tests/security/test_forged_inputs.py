@@ -11,7 +11,7 @@ import pytest
 
 from tests.security.conftest import graphql
 
-CHANGES = 'query($s: ID!, $since: DateTime) { segment(id: $s) { changes(first: 971, since: $since) { totalCount edges { node { kind } } } } }'
+CHANGES = 'query($s: ID!, $since: DateTime) { segment(id: $s) { changes(first: 100, since: $since) { totalCount edges { node { kind } } } } }'
 
 
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999", "9999-12-31T23:59:59-14:00"])
