@@ -27,7 +27,6 @@ from urllib.parse import quote
 
 import graphql
 import httpx
-import pytest
 from websockets.sync.client import connect
 
 from tests.security.conftest import Tenant, graphql as post_graphql, store_contents
@@ -111,21 +110,6 @@ def _argument_sets(field: graphql.GraphQLField, foreign: str, rng: random.Random
 
 
 # ---------------------------------------------------------------- selections from types
-
-
-def _literal(value) -> str:
-    if value is UPLOAD:
-        return "$file"
-    if isinstance(value, graphql.GraphQLEnumValue):
-        raise AssertionError("enum values are passed by name")
-    return graphql.print_ast(graphql.ast_from_value(value, _ANY)) if not isinstance(value, _EnumName) else value
-
-
-class _EnumName(str):
-    pass
-
-
-_ANY = graphql.GraphQLScalarType("Any", serialize=lambda v: v)
 
 
 def _arguments_text(args: dict, field: graphql.GraphQLField) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-from urllib.parse import quote
 
 import httpx
 import pytest
