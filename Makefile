@@ -116,3 +116,11 @@ bench-console: $(STAMP) console chromium
 # Screenshots of the main screens for the README (docs/screenshots/).
 screenshots: $(STAMP) console chromium
 	SEGMENTS_SCREENSHOTS=docs/screenshots $(PYTEST) tests/browser
+
+# Adversarial suites (issue 12): GraphQL and Track API fuzzing, generated isolation checks.
+.PHONY: test-security test-security-deep
+test-security: $(STAMP)
+	$(PYTEST) tests/security
+# 10,000 generated GraphQL operations and 5,000 Track API bodies instead of 600 and 600; every credential and cursor on every route.
+test-security-deep: $(STAMP)
+	SEGMENTS_SECURITY_PROFILE=deep $(PYTEST) tests/security

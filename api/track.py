@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 from typing import Any, Callable, Sequence
 
 from starlette.requests import Request
@@ -33,6 +34,9 @@ log = logging.getLogger("segments.track")
 MAX_BATCH_BYTES = 500_000
 MAX_ENTITY_BYTES = 32_000
 MAX_V1_BYTES = 128_000
+# Data may nest 32 levels (rules/ingest_parse.py) inside a few levels of envelope. The
+# decoder's own limit depends on the C stack left in the calling thread, so it is not relied on.
+MAX_BODY_NESTING = 64
 
 
 class _Refused(Exception):
@@ -72,6 +76,25 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, (dict, list)):
+            if depth > limit:
+                return True
+            children = current.values() if isinstance(current, dict) else current
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 async def _json_body(request: Request, limit: int, *, optional: bool = False) -> Any:
     """The parsed body; `optional` bodies may be empty (a DELETE with or without `{}`)."""
     chunks, size = [], 0
@@ -91,11 +114,18 @@ def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise _Refused(400, "body: a JSON object is required")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        if _nesting_exceeds(body, MAX_BODY_NESTING):
+            raise RecursionError
+        # A "\ud800" escape decodes to a lone surrogate, which no store can keep as text.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return body
     except UnicodeDecodeError:
         raise _Refused(400, "body: not UTF-8") from None
+    except UnicodeEncodeError:
+        raise _Refused(400, "body: a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
     except RecursionError:
-        raise _Refused(400, "body: nested too deeply") from None
+        raise _Refused(400, f"body: nested too deeply (more than {MAX_BODY_NESTING} levels)") from None
     except ValueError as error:
         raise _Refused(400, f"body: malformed JSON ({error})") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -25,6 +26,7 @@ DEFAULT_PAGE_SIZE = 50
 # The `$type` alias a keyset comparison is guarded with: range operators
 # must not compare across types (the embedded store would).
 _BSON_TYPE = {int: "number", float: "number", str: "string"}
+_MAX_SAFE_INTEGER = 2**53
 
 
 @strawberry.type
@@ -81,6 +83,11 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
+def _storable(value: Any) -> bool:
+    """A key value a query can carry: forged cursors may hold NaN, 1e400 or ints past 64 bits."""
+    return isinstance(value, str) or (math.isfinite(value) and abs(value) <= _MAX_SAFE_INTEGER)
+
+
 def decode_cursor(cursor: str, order: SortOrder) -> list[Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
@@ -89,7 +96,7 @@ def decode_cursor(cursor: str, order: SortOrder) -> list[Any]:
     valid = (
         isinstance(key, list)
         and len(key) == len(order.fields)
-        and all(type(value) in _BSON_TYPE for value in key)
+        and all(type(value) in _BSON_TYPE and _storable(value) for value in key)
     )
     if not valid:
         raise UserError("after: not a cursor returned by this connection")

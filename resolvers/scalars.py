@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 
 from strawberry.scalars import JSON
 
-__all__ = ["JSON", "datetime_from_stored"]
+__all__ = ["JSON", "datetime_from_stored", "seconds_from_input"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def datetime_from_stored(value: float | int | datetime | None) -> datetime | None:
@@ -23,3 +25,12 @@ def datetime_from_stored(value: float | int | datetime | None) -> datetime | Non
         # The embedded store hands back naive datetimes; they are UTC.
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def seconds_from_input(value: datetime) -> float:
+    """A `DateTime` argument as Unix seconds; a time without offset is UTC.
+
+    Subtraction instead of `datetime.timestamp()`, which converts through the
+    local time zone and fails for the years 1 and 9999 at the range's ends."""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return (aware - _EPOCH).total_seconds()

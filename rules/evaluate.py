@@ -8,12 +8,12 @@ engine for incremental updates and by `explainMembership`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC
 from functools import singledispatch
 from typing import Any
 
+from rules import regex
 from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.json_values import same_value
 from rules.lowering import ActivityCount, lower
@@ -136,7 +136,7 @@ def _element_holds(predicate: Predicate, element: Any, now: float) -> bool:
         case Operator.ENDS_WITH:
             return isinstance(element, str) and element.endswith(operand)
         case Operator.MATCHES:
-            return isinstance(element, str) and re.search(operand, element) is not None
+            return isinstance(element, str) and regex.search(operand, element)
     if op in ORDER_OPERATORS:
         if kind_of(element) != kind_of(operand):
             return False

@@ -383,6 +383,8 @@ def v2_operation(op: Any, prefix: str = "") -> Operation:
         raise IngestError(field=f"{prefix}action", problem=f"{action} is not supported")
     if action not in PERSON_ACTIONS:
         raise IngestError(field=f"{prefix}action", problem=f"must be one of {', '.join(PERSON_ACTIONS)}, got {action!r}")
+    # Only activity keeps its time, but a bad one is refused everywhere rather than silently dropped.
+    _timestamp(op.get("timestamp"), f"{prefix}timestamp")
     return _v2_person(op, action, prefix)
 
 

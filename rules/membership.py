@@ -47,7 +47,15 @@ from rules.membership_store import (
 )
 from rules.membership_time import time_sensitive_people
 from rules.model import Condition
-from rules.segments import Segment, SegmentState, SegmentType, find_segment, list_segments, parsed_condition
+from rules.segments import (
+    Segment,
+    SegmentState,
+    SegmentType,
+    evaluable_condition,
+    find_segment,
+    list_segments,
+    parsed_condition,
+)
 
 log = logging.getLogger("segments.membership")
 
@@ -81,7 +89,7 @@ class WorkspaceRules:
         rules = {
             s.id: SegmentRule(id=s.id, condition=c, deps=dependencies(c))
             for s in segments
-            if (c := parsed_condition(s)) is not None
+            if (c := evaluable_condition(s)) is not None
         }
         ordered: list[SegmentRule] = []
         placed: set[str] = set()
@@ -161,7 +169,12 @@ class MembershipEngine:
 
     async def _workspace_rules(self, workspace_id: str) -> WorkspaceRules:
         if workspace_id not in self._rules:
-            self._rules[workspace_id] = WorkspaceRules.of(await list_segments(self._db, workspace_id))
+            segments = await list_segments(self._db, workspace_id)
+            self._rules[workspace_id] = WorkspaceRules.of(segments)
+            for segment in segments:
+                # A stored condition refused by today's validation: its build fails and says why.
+                if segment.is_data_driven and segment.state is not SegmentState.FAILED and evaluable_condition(segment) is None:
+                    self._request_build(workspace_id, segment.id)
         return self._rules[workspace_id]
 
     def segment_saved(self, segment: Segment) -> None:

@@ -10,11 +10,12 @@ Times are Unix seconds; durations are seconds.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
+
+from rules.regex import pattern_problem
 
 
 class ErrorCode(StrEnum):
@@ -28,6 +29,8 @@ class ErrorCode(StrEnum):
     NEGATIVE_COUNT = "NEGATIVE_COUNT"
     NEGATIVE_WINDOW = "NEGATIVE_WINDOW"
     INVALID_REGEX = "INVALID_REGEX"
+    UNSUPPORTED_REGEX = "UNSUPPORTED_REGEX"  # outside what PCRE, Python's re and RE2 read alike (rules/regex.py)
+    UNBOUNDED_REGEX = "UNBOUNDED_REGEX"  # a shape that can make a backtracking engine stall
     MISSING_SEGMENT = "MISSING_SEGMENT"
     SEGMENT_CYCLE = "SEGMENT_CYCLE"
     TOO_DEEP = "TOO_DEEP"
@@ -155,11 +158,10 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
     if op is Operator.MATCHES:
         if not isinstance(value, str):
             return ErrorCode.INVALID_VALUE, "matches needs a regular expression string"
-        try:
-            re.compile(value)
-        except re.error as error:
-            return ErrorCode.INVALID_REGEX, f"not a valid regular expression: {error}"
-        return None
+        refused = pattern_problem(value)
+        if refused is None:
+            return None
+        return _REGEX_ERROR_CODES[refused.kind], refused.message
     if op in ABSOLUTE_TIME_OPERATORS:
         if kind_of(value) == "number" and math.isfinite(value):
             return None
@@ -172,6 +174,13 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
             return ErrorCode.INVALID_VALUE, f"{op} needs a duration greater than 0"
         return None
     return ErrorCode.INVALID_VALUE, f'{op} needs a duration such as {{"days": 7}}'
+
+
+_REGEX_ERROR_CODES = {
+    "invalid": ErrorCode.INVALID_REGEX,
+    "unsupported": ErrorCode.UNSUPPORTED_REGEX,
+    "unbounded": ErrorCode.UNBOUNDED_REGEX,
+}
 
 
 def _check_path(path: object) -> None:

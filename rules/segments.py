@@ -154,16 +154,38 @@ async def list_segments(db: Any, workspace_id: str) -> list[Segment]:
     return [Segment.from_document(doc) async for doc in cursor]
 
 
+class StoredConditionRefused(Exception):
+    """A stored condition that today's validation refuses (the rules tightened
+    after it was saved, e.g. for regular expressions): it is never evaluated."""
+
+    def __init__(self, segment_id: str, invalid: ConditionInvalid) -> None:
+        super().__init__(f"the condition of segment {segment_id!r} is no longer accepted; edit it: {invalid}")
+        self.segment_id = segment_id
+
+
 def parsed_condition(segment: Segment) -> Condition | None:
-    """The stored condition as a tree (stored conditions were validated on save)."""
-    return None if segment.condition is None else parse_condition(segment.condition)
+    """The stored condition as a tree, validated again as it is loaded."""
+    if segment.condition is None:
+        return None
+    try:
+        return parse_condition(segment.condition)
+    except ConditionInvalid as invalid:
+        raise StoredConditionRefused(segment.id, invalid) from None
+
+
+def evaluable_condition(segment: Segment) -> Condition | None:
+    """The stored condition, or None for a manual segment and for a refused condition (not evaluated)."""
+    try:
+        return parsed_condition(segment)
+    except StoredConditionRefused:
+        return None
 
 
 def referrers_of(segment_id: str, segments: list[Segment]) -> list[Segment]:
     return [
         s
         for s in segments
-        if s.condition is not None and segment_id in dependencies(parsed_condition(s)).segment_ids
+        if (condition := evaluable_condition(s)) is not None and segment_id in dependencies(condition).segment_ids
     ]
 
 
@@ -191,7 +213,7 @@ def _text_problems(name: object, description: object) -> list[InputProblem]:
 
 def validate_condition(raw: object, *, others: list[Segment], self_id: str | None = None) -> Condition:
     """Parse `raw` against the workspace's segments; SegmentInvalid lists every error."""
-    known = {s.id: parsed_condition(s) for s in others if s.id != self_id}
+    known = {s.id: evaluable_condition(s) for s in others if s.id != self_id}
     try:
         return parse_condition(raw, segments=known, self_id=self_id)
     except ConditionInvalid as invalid:

@@ -24,6 +24,10 @@ from api.settings import Settings
 from api.store import open_store
 from rules.clock import FakeClock, SystemClock
 
+# One client shared by the test helpers: each new httpx client builds an SSL
+# context (about 30 ms of loading CA certificates), even for http:// URLs.
+HTTP = httpx.Client(timeout=120)
+
 
 def make_settings(**overrides) -> Settings:
     base = Settings.from_env(
@@ -100,7 +104,7 @@ class RunningServer:
         )
 
     def graphql(self, workspace: dict[str, str], query: str, variables: dict | None = None) -> dict:
-        response = httpx.post(
+        response = HTTP.post(
             f"{self.base_url}/graphql",
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {workspace['appApiKey']}"},

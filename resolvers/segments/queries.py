@@ -21,7 +21,7 @@ from rules.collections import MEMBERSHIPS, PEOPLE, find_by_ids
 from rules.compile import matching_person_ids
 from rules.evaluate import evaluate, explanation_to_json, load_person_data
 from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
-from rules.segments import SegmentInvalid, find_segment, list_segments, parsed_condition, validate_condition
+from rules.segments import SegmentInvalid, evaluable_condition, find_segment, list_segments, validate_condition
 
 PREVIEW_SAMPLE_SIZE = 10
 
@@ -114,7 +114,7 @@ class SegmentsQuery:
         data = await load_person_data(db, workspace_id, found[identifier]) if identifier in found else None
         if data is None:
             return NotFoundError(message=f"no person with {identifier.kind} {identifier.value!r} in this workspace")
-        condition = parsed_condition(segment)
+        condition = evaluable_condition(segment)  # None when refused: the segment is FAILED and says why
         explanation = None if condition is None else evaluate(condition, data, now=info.context.now)
         return MembershipExplanation(
             segment=Segment.from_record(segment),

@@ -12,7 +12,7 @@ from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, UserError, ValidationError, ValidationProblem
 from resolvers.pagination import Connection, Edge, SortOrder, connection_of, decode_cursor, page_size, paginate
 from resolvers.people.types import Person
-from resolvers.scalars import JSON, datetime_from_stored
+from resolvers.scalars import JSON, datetime_from_stored, seconds_from_input
 from rules.changefeed import ChangeKind
 from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
 from rules.membership import MembershipEngine
@@ -125,14 +125,14 @@ class Segment:
     async def member_count(self, info: Info, as_of: AS_OF = None) -> int:
         if as_of is None:
             return self.stored_member_count
-        return len(await members_as_of(info.context.db, info.context.workspace.id, str(self.id), as_of.timestamp()))
+        return len(await members_as_of(info.context.db, info.context.workspace.id, str(self.id), seconds_from_input(as_of)))
 
     @strawberry.field(description="The member count over time, one point per interval from `from` to `to`, for a chart.")
     async def count_history(
         self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime, interval: CountInterval
     ) -> list[CountPoint]:
         try:
-            moments = series_moments(from_.timestamp(), to.timestamp(), INTERVAL_SECONDS[interval])
+            moments = series_moments(seconds_from_input(from_), seconds_from_input(to), INTERVAL_SECONDS[interval])
         except SeriesInvalid as invalid:
             raise UserError(str(invalid)) from None
         points = await count_history(info.context.db, info.context.workspace.id, str(self.id), moments)
@@ -165,7 +165,7 @@ class Segment:
 
     async def _members_as_of(self, info: Info, first: int | None, after: str | None, as_of: datetime) -> Connection[SegmentMember]:
         size = page_size(first, max_page_size=info.context.services.settings.max_page_size)
-        entered = await members_as_of(info.context.db, info.context.workspace.id, str(self.id), as_of.timestamp())
+        entered = await members_as_of(info.context.db, info.context.workspace.id, str(self.id), seconds_from_input(as_of))
         person_ids = sorted(entered)
         if after is not None:
             (last,) = decode_cursor(after, MEMBERS_ORDER)
@@ -198,7 +198,7 @@ class Segment:
     ) -> Connection[MembershipChange]:
         match: dict[str, Any] = {"segmentId": str(self.id), "ws": info.context.workspace.id}
         if since is not None:
-            match["at"] = {"$gte": since.timestamp(), "$type": "number"}
+            match["at"] = {"$gte": seconds_from_input(since), "$type": "number"}
         if kind is not None:
             match["kind"] = ChangeKind(kind).value
         return await paginate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+from tests.conftest import HTTP
 
 CREATE_SEGMENT = """
 mutation ($input: CreateSegmentInput!) {
@@ -69,7 +69,7 @@ def import_csv(
         "query": IMPORT,
         "variables": {"segmentId": segment_id, "file": None, "mode": mode, "dryRun": dry_run, "column": column},
     }
-    response = httpx.post(
+    response = HTTP.post(
         f"{server.base_url}/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
         files={"0": (filename, content, "text/csv")},

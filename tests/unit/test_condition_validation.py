@@ -55,6 +55,8 @@ ERROR_CASES = [
     ({"attribute": {"path": "a", "op": "moreThanAgo", "value": {"days": -3}}}, ErrorCode.NEGATIVE_WINDOW, "/attribute/value/days", "must not be negative"),
     ({"attribute": {"path": "a", "op": "matches", "value": "(unclosed"}}, ErrorCode.INVALID_REGEX, "/attribute/value", "not a valid regular expression"),
     ({"pageView": {"url": {"op": "matches", "value": "*"}}}, ErrorCode.INVALID_REGEX, "/pageView/url/value", "not a valid regular expression"),
+    ({"attribute": {"path": "note", "op": "matches", "value": "^(a+)+$"}}, ErrorCode.UNBOUNDED_REGEX, "/attribute/value", "exponential time"),
+    ({"event": {"filters": [{"path": "p", "op": "matches", "value": "(a)\\1"}]}}, ErrorCode.UNSUPPORTED_REGEX, "/event/filters/0/value", "backreferences"),
 ]
 
 
