@@ -28,4 +28,5 @@ class SegmentsSubscription:
                     person_id=change.person_id,
                     kind=change.kind,
                     at=datetime_from_stored(change.at),
+                    recorded_at=datetime_from_stored(change.at if change.recorded_at is None else change.recorded_at),
                 )

@@ -61,7 +61,10 @@ class MembershipChange:
     segment_id: strawberry.ID
     person_id: strawberry.Private[str]
     kind: MembershipChangeKind
-    at: datetime | None
+    at: datetime | None = strawberry.field(
+        description="When the person entered or left: for a change found late (a window that closed while the service was down), the moment it happened."
+    )
+    recorded_at: datetime | None = strawberry.field(description="When the change was recorded (`at` or later).")
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MembershipChange:
@@ -70,6 +73,7 @@ class MembershipChange:
             person_id=doc["personId"],
             kind=ChangeKind(doc["kind"]),
             at=datetime_from_stored(doc["at"]),
+            recorded_at=datetime_from_stored(doc.get("recordedAt", doc["at"])),
         )
 
     @strawberry.field(description="The person's internal id (kept after the person is deleted).")
