@@ -57,27 +57,34 @@ DUE_BATCH = 500  # schedules taken per round of run_due
 SCHEDULER_POLL_SECONDS = 1.0
 
 
-# Steps `moment_of_change` takes from a due moment towards now before it
-# settles for now (each step is one evaluation of one person).
+# Evaluations `changes_between` makes from a due moment towards now before
+# it settles for now.
 MAX_CHANGE_SEARCH_STEPS = 64
 
 
-def moment_of_change(condition: Condition, person: PersonData, *, holds: bool, since: float, now: float) -> float:
-    """When the truth of `condition` for `person` became `holds` (its value
-    at `now`, which differs from what is recorded) between `since` (a
-    scheduled moment: it was as recorded before it) and `now`: the first of
-    the evaluator's change moments from `since` on at which it holds `holds`.
-    So an exit that fell due while the service was down is dated when the
-    window closed, not when the service came back."""
+def changes_between(
+    condition: Condition, person: PersonData, *, was_member: bool, holds_now: bool, since: float, now: float
+) -> list[tuple[float, bool]]:
+    """The moments in [`since`, `now`] at which the truth of `condition` for
+    `person` flipped, with its new value, ending with `holds_now`; `since` is
+    a scheduled moment (before it, it was `was_member`). Walked along the
+    evaluator's change moments, so an exit that fell due while the service
+    was down is dated when the window closed, and an entry and exit both
+    missed are both recorded, not dated when the service came back."""
+    flips: list[tuple[float, bool]] = []
+    member = was_member
     moment: float | None = since
     for _ in range(MAX_CHANGE_SEARCH_STEPS):
         if moment is None or moment >= now:
             break
         explanation = evaluate(condition, person, now=moment)
-        if explanation.holds == holds:
-            return moment
+        if explanation.holds != member:
+            flips.append((moment, explanation.holds))
+            member = explanation.holds
         moment = explanation.next_change_at
-    return now
+    if member != holds_now:
+        flips.append((now, holds_now))
+    return flips
 
 
 def next_check_at(next_change_at: float | None, now: float) -> float | None:
@@ -296,7 +303,10 @@ class MembershipEngine:
         return changes
 
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
+        # A crash from here until the state is READY is safe: the segment is
+        # still BUILDING, and is built (and scheduled) again at start-up.
         await self._db[SCHEDULES].delete_many({"segmentId": segment_id, "ws": workspace_id})
+        fault_point("build.after_schedules_cleared")
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
@@ -367,47 +377,64 @@ class MembershipEngine:
                             at=next_check_at(explanation.next_change_at, now),
                         )
                     )
-                    if explanation.holds == (rule.id in member_of):
-                        continue
+                    was_member = rule.id in member_of
                     if (rule.id, person_id) in due:
-                        at = moment_of_change(
-                            rule.condition, as_member_of, holds=explanation.holds, since=due[(rule.id, person_id)], now=now
+                        flips = changes_between(
+                            rule.condition,
+                            as_member_of,
+                            was_member=was_member,
+                            holds_now=explanation.holds,
+                            since=due[(rule.id, person_id)],
+                            now=now,
                         )
+                    elif explanation.holds == was_member:
+                        continue
                     elif rule.id not in seeds and moved_at is not None:
-                        at = moved_at
+                        flips = [(moved_at, explanation.holds)]
                     else:
-                        at = now
-                    kind = ChangeKind.ENTERED if explanation.holds else ChangeKind.EXITED
-                    changes.append(
+                        flips = [(now, explanation.holds)]
+                    changes.extend(
                         MembershipChange(
                             workspace_id=workspace_id,
                             segment_id=rule.id,
                             person_id=person_id,
-                            kind=kind,
+                            kind=ChangeKind.ENTERED if holds else ChangeKind.EXITED,
                             at=at,
                             recorded_at=now,
                         )
+                        for at, holds in flips
                     )
-                    member_of.symmetric_difference_update({rule.id})
-                    moved.add(rule.id)
-                    moved_at = at if moved_at is None else max(moved_at, at)
-            await self._write_changes_and_schedules(changes, schedules, now=now)
+                    if flips:
+                        moved_at = flips[-1][0] if moved_at is None else max(moved_at, flips[-1][0])
+                    if explanation.holds != was_member:
+                        member_of.symmetric_difference_update({rule.id})
+                        moved.add(rule.id)
+            await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
             for person_id in removed_people:
                 await self._db[SCHEDULES].delete_many({"personId": person_id, "ws": workspace_id})
         self.changefeed.publish(changes)
 
     async def _write_changes_and_schedules(
-        self, changes: Sequence[MembershipChange], schedules: Sequence[ScheduleEntry], *, now: float
+        self,
+        changes: Sequence[MembershipChange],
+        schedules: Sequence[ScheduleEntry],
+        *,
+        due: Mapping[tuple[str, str], float],
+        now: float,
     ) -> None:
         """Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
-        change are first scheduled as due now, so that a crash before their
-        changes and final schedules are written leaves them for `run_due` to
-        evaluate again after the restart, instead of without a schedule; the
-        other pairs get their final schedule at once."""
+        change are first scheduled as due (at their due moment if `run_due`
+        found them, so a late change keeps its date, else now), so that a
+        crash before their changes and final schedules are written leaves
+        them for `run_due` to evaluate again after the restart, instead of
+        without a schedule; the other pairs get their final schedule at once."""
         changing = {(c.segment_id, c.person_id) for c in changes}
         await write_schedules(
             self._db,
-            [replace(e, at=now) if (e.segment_id, e.person_id) in changing else e for e in schedules],
+            [
+                replace(e, at=due.get((e.segment_id, e.person_id), now)) if (e.segment_id, e.person_id) in changing else e
+                for e in schedules
+            ],
         )
         fault_point("reevaluate.after_due_marks")
         await write_changes(self._db, changes)

@@ -124,8 +124,15 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
 
 
 async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
-    entered = [c for c in changes if c.kind is ChangeKind.ENTERED]
-    exited = [c for c in changes if c.kind is ChangeKind.EXITED]
+    # A pair may change several times in one write (an entry and an exit both
+    # found late): alternating, so an even number leaves it as it was, and an
+    # odd number is the last change.
+    by_pair: dict[tuple[str, str], list[MembershipChange]] = {}
+    for change in changes:
+        by_pair.setdefault((change.segment_id, change.person_id), []).append(change)
+    net = [pair_changes[-1] for pair_changes in by_pair.values() if len(pair_changes) % 2]
+    entered = [c for c in net if c.kind is ChangeKind.ENTERED]
+    exited = [c for c in net if c.kind is ChangeKind.EXITED]
     await insert_ignoring_duplicates(
         db[MEMBERSHIPS],
         [

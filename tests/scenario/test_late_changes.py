@@ -61,3 +61,23 @@ async def test_an_entry_by_time_is_dated_when_the_condition_began_to_hold(db, en
     engine.clock.set(t0 + 2.5 * DAY)
     await engine.run_due()
     assert await changes_of(db, segment.id) == [("cy", "ENTERED", t0 + 2 * DAY, t0 + 2.5 * DAY)]
+
+
+async def test_an_entry_and_an_exit_both_missed_are_both_recorded(db, engine):
+    # A purchase dated a day ahead enters the window then and leaves it
+    # three days later, both while the engine was not looking.
+    t0 = engine.clock.now()
+    await add_person(db, t0, "dee")
+    await add_events(db, "dee", "event", "purchase", [t0 + DAY])
+    segment = await service(db, engine).create(WS, SegmentDraft(name="Bought", condition=BOUGHT_IN_3_DAYS))
+    await engine.wait_for_builds()
+    assert await changes_of(db, segment.id) == []
+
+    engine.clock.set(t0 + 10 * DAY)
+    await engine.run_due()
+    assert await changes_of(db, segment.id) == [
+        ("dee", "ENTERED", t0 + DAY, t0 + 10 * DAY),
+        ("dee", "EXITED", t0 + 4 * DAY, t0 + 10 * DAY),
+    ]
+    assert await db["memberships"].count_documents({"segmentId": segment.id}) == 0
+    assert (await db["segments"].find_one({"_id": segment.id}))["memberCount"] == 0
