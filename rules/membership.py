@@ -428,6 +428,9 @@ class MembershipEngine:
         crash before their changes and final schedules are written leaves
         them for `run_due` to evaluate again after the restart, instead of
         without a schedule; the other pairs get their final schedule at once."""
+        if not changes:
+            await write_schedules(self._db, schedules)
+            return
         changing = {(c.segment_id, c.person_id) for c in changes}
         await write_schedules(
             self._db,
