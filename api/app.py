@@ -15,6 +15,7 @@ from api.services import Services
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import Clock, SystemClock
+from rules.import_journal import finish_interrupted_imports
 from rules.membership import MembershipEngine
 
 log = logging.getLogger("segments")
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services.components["membership"] = membership
         services.change_listeners.append(membership.people_changed)
         await membership.start()
+        await finish_interrupted_imports(store.db, membership)
         try:
             yield
         finally:

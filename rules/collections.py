@@ -27,6 +27,8 @@ MEMBERSHIP_CHANGES = "membership_changes"
 MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
+# imports under way, finished at start-up after a crash (rules/import_journal.py)
+IMPORT_JOURNAL = "import_journal"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {

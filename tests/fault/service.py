@@ -50,7 +50,7 @@ def _free_port() -> int:
 class Service:
     def __init__(self, data_dir: Path, workspace: dict[str, str], *, fault_point: str | None = None) -> None:
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
         self.track_auth = (workspace["siteId"], workspace["trackApiKey"])
         env = {**os.environ, "SEGMENTS_EMBEDDED_ENGINE": "sqlite", "SEGMENTS_DATA_DIR": str(data_dir),
@@ -67,13 +67,13 @@ class Service:
             assert self.process.poll() is None, "segments serve exited"
             assert time.monotonic() < deadline, "segments serve did not start"
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.05)
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
+        response = httpx.post(f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}},
                               headers=self.headers, timeout=120)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -93,7 +93,7 @@ class Service:
         return created["id"]
 
     def track(self, method: str, path: str, body: dict) -> httpx.Response:
-        return httpx.request(method, f"{self.url}{path}", json=body, auth=self.track_auth, timeout=60)
+        return httpx.request(method, f"{self.base_url}{path}", json=body, auth=self.track_auth, timeout=60)
 
     def wait_until_dead(self, timeout: float = 60) -> int:
         """The exit status of a process expected to kill itself at its crash point."""
