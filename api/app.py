@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.security import security_middleware
 from api.services import Services
 from api.settings import Settings
 from api.store import open_store
@@ -65,4 +66,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings.cors_origins))

@@ -20,6 +20,8 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
     max_page_size: int = 500
+    # Origins allowed to call the API from a browser (CORS); empty: CORS off (api/security.py).
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -43,5 +45,16 @@ class Settings:
             values["embedded_engine"] = engine
         if "SEGMENTS_DATA_DIR" in env:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
+        if "SEGMENTS_CORS_ORIGINS" in env:
+            values["cors_origins"] = _cors_origins(env["SEGMENTS_CORS_ORIGINS"])
         values.update(overrides)
         return cls(**values)
+
+
+def _cors_origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(dict.fromkeys(part.strip().rstrip("/") for part in raw.split(",") if part.strip()))
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if scheme not in ("http", "https") or not host or "/" in host:
+            raise SystemExit(f"SEGMENTS_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], comma-separated)")
+    return origins
