@@ -80,7 +80,8 @@ def test_killed_during_a_replace_import_it_is_all_or_nothing(tmp_path, crash_poi
     workspace = create_workspace_in(tmp_path, _seed)
     segment_id = asyncio.run(_segment_id(tmp_path))
     unknown_rows = FILE_ROWS - len(FILE_PEOPLE)
-    csv_file = ("id\n" + "".join(f"u{i}\n" for i in FILE_PEOPLE) + "".join(f"nobody{i}\n" for i in range(unknown_rows))).encode()
+    nobody = (_person_id(PEOPLE_COUNT + i) for i in range(unknown_rows))
+    csv_file = ("cio_id\n" + "".join(f"{_person_id(i)}\n" for i in FILE_PEOPLE) + "".join(f"{n}\n" for n in nobody)).encode()
 
     crashing = Service(tmp_path, workspace, fault_point=crash_point)
     try:
