@@ -8,7 +8,7 @@ NODE_STAMP := tests/acceptance/node/node_modules/.installed
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
-        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import clean
+        test-fault test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import clean
 
 run: $(STAMP)
 	$(VENV)/bin/segments serve
@@ -45,6 +45,9 @@ test-scenario: $(STAMP)
 	$(PYTEST) tests/scenario
 test-acceptance: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests/acceptance
+# SIGKILL of a real `segments serve` at each crash point, then restart (docs/segments.md, "Crash safety").
+test-fault: $(STAMP)
+	$(PYTEST) tests/fault
 
 # Thousands of generated conditions instead of the modest default.
 test-deep: $(STAMP)
