@@ -48,7 +48,9 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self, data_dir: Path, workspace: dict[str, str], *, fault_point: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, workspace: dict[str, str], *, fault_point: str | None = None, start_timeout: float = 60
+    ) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
@@ -62,7 +64,7 @@ class Service:
         segments_cli = Path(sys.executable).parent / "segments"
         self.process = subprocess.Popen([str(segments_cli), "serve"], env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while True:
             assert self.process.poll() is None, "segments serve exited"
             assert time.monotonic() < deadline, "segments serve did not start"

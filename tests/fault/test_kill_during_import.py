@@ -22,7 +22,8 @@ from api.settings import Settings
 from api.store import open_store
 from rules.changefeed import ChangeKind, MembershipChange
 from rules.clock import SystemClock
-from rules.collections import IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
+from rules.identifiers import person_identity_documents
+from rules.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
 from rules.membership import MembershipEngine
 from rules.membership_store import write_changes
 from rules.segments import SegmentDraft, SegmentService, SegmentType
@@ -48,6 +49,7 @@ async def _seed(db, workspace_id: str) -> None:
         for i in range(PEOPLE_COUNT)
     ]
     await db[PEOPLE].insert_many(people)
+    await db[IDENTITIES].insert_many([doc for person in people for doc in person_identity_documents(workspace_id, person)])
     engine = MembershipEngine(db, SystemClock())
     segment = await SegmentService(db, engine.clock, engine).create(
         workspace_id, SegmentDraft(name="Customers", type=SegmentType.MANUAL)
@@ -80,8 +82,7 @@ def test_killed_during_a_replace_import_it_is_all_or_nothing(tmp_path, crash_poi
     workspace = create_workspace_in(tmp_path, _seed)
     segment_id = asyncio.run(_segment_id(tmp_path))
     unknown_rows = FILE_ROWS - len(FILE_PEOPLE)
-    nobody = (_person_id(PEOPLE_COUNT + i) for i in range(unknown_rows))
-    csv_file = ("cio_id\n" + "".join(f"{_person_id(i)}\n" for i in FILE_PEOPLE) + "".join(f"{n}\n" for n in nobody)).encode()
+    csv_file = ("id\n" + "".join(f"u{i}\n" for i in FILE_PEOPLE) + "".join(f"nobody{i}\n" for i in range(unknown_rows))).encode()
 
     crashing = Service(tmp_path, workspace, fault_point=crash_point)
     try:
@@ -91,7 +92,8 @@ def test_killed_during_a_replace_import_it_is_all_or_nothing(tmp_path, crash_poi
     finally:
         crashing.stop()
 
-    restarted = Service(tmp_path, workspace)  # finishes a committed import before it serves
+    # finishes a committed import before it serves
+    restarted = Service(tmp_path, workspace, start_timeout=300)
     try:
         assert restarted.segment(segment_id)["memberCount"] == len(members_after)
         members = 'query($id: ID!) { segment(id: $id) { members(first: 0) { totalCount } } }'
