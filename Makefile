@@ -8,9 +8,8 @@ NODE_STAMP := tests/acceptance/node/node_modules/.installed
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
-        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import clean
-.PHONY: bench-webhooks
-.PHONY: bench-segment-spec
+        test-fault test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import \
+        bench-webhooks bench-segment-spec clean
 
 run: $(STAMP) console
 	$(VENV)/bin/segments serve
@@ -47,6 +46,9 @@ test-scenario: $(STAMP)
 	$(PYTEST) tests/scenario
 test-acceptance: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests/acceptance
+# SIGKILL of a real `segments serve` at each crash point, then restart (docs/segments.md, "Crash safety").
+test-fault: $(STAMP)
+	$(PYTEST) tests/fault
 
 # Thousands of generated conditions instead of the modest default.
 test-deep: $(STAMP)

@@ -12,11 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.ratelimit import RateLimitMiddleware
+from api.security import security_middleware
 from api.services import Services
 from api.settings import Settings
 from api.store import open_store
 from api.webhooks_setup import start_webhooks
 from rules.clock import Clock, SystemClock
+from rules.import_journal import finish_interrupted_imports
 from rules.membership import MembershipEngine
 
 log = logging.getLogger("segments")
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services.components["membership"] = membership
         services.change_listeners.append(membership.people_changed)
         await membership.start()
+        await finish_interrupted_imports(store.db, membership)
         webhooks = await start_webhooks(services, membership)
         try:
             yield
@@ -48,12 +52,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services: Services = request.app.state.services
         return JSONResponse({"ok": True, "store": services.store.description})
 
+    from api.app_api import routes as app_api_routes
+    from api.change_stream import routes as change_stream_routes
+    from api.console import routes as console_routes
+    from api.exports import routes as export_routes
+    from api.graphql_app import make_graphql_app
+    from api.segment_spec import routes as segment_spec_routes
     from api.track import routes as track_routes
     from api.track_segments import routes as track_segment_routes
-    from api.exports import routes as export_routes
-    from api.change_stream import routes as change_stream_routes
-    from api.graphql_app import make_graphql_app
-    from api.console import routes as console_routes
 
     graphql_app = make_graphql_app(settings)
     routes: list[Any] = [
@@ -62,18 +68,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *track_segment_routes,
         *export_routes,
         *change_stream_routes,
+        # Customer.io App API and Segment-spec ingestion (docs/app-api.md, docs/segment-spec.md).
+        *app_api_routes,
+        *segment_spec_routes,
         # Routes, not a Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
         # The web console last: `/` and its assets, after every API route.
         *console_routes,
     ]
-    # Customer.io App API and Segment-spec ingestion (docs/app-api.md, docs/segment-spec.md).
-    from api.app_api import routes as app_api_routes
-    from api.segment_spec import routes as segment_spec_routes
-
-    routes += [*app_api_routes, *segment_spec_routes]
-    from api.ratelimit import RateLimitMiddleware
-
-    middleware = [Middleware(RateLimitMiddleware, settings=settings)]
+    # Outermost first: security headers and CORS wrap every answer, 429s included.
+    middleware = [*security_middleware(settings.cors_origins), Middleware(RateLimitMiddleware, settings=settings)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

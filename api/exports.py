@@ -6,6 +6,9 @@
   any people search, with the filters of GraphQL `people`
   (`attributeValue` is JSON, as in GraphQL: `"pro"`, `30000`, `true`).
 
+Both neutralise spreadsheet formulas in text cells (a leading `'`);
+`?raw=true` gives the values as stored.
+
 Rows are streamed as they are read (rules/csv_export.py), never built whole.
 Errors are JSON: 401 without a valid app key, 404 for an unknown segment,
 400 for a bad parameter.
@@ -26,7 +29,7 @@ from api.services import Services
 from resolvers.errors import UserError
 from resolvers.people.queries import AttributeFilterInput, PeopleFilter, people_filter_of
 from rules.collections import PEOPLE
-from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name
+from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name, raw_values
 from rules.segment_people import all_segment_people
 from rules.segments import find_segment
 
@@ -88,6 +91,7 @@ async def _export(request: Request, *, segment_path: bool) -> Response:
     db, now = services.db, services.clock.now()
     try:
         attributes = attribute_paths(request.query_params.get("attributes"))
+        raw = raw_values(request.query_params.get("raw"))
         if segment_path:
             people_filter = PeopleFilter(segment_id=request.path_params["segment_id"])
         else:
@@ -96,12 +100,12 @@ async def _export(request: Request, *, segment_path: bool) -> Response:
     except (ExportInvalid, UserError) as invalid:
         return _error(400, str(invalid))
     if people_filter.segment_id is None:
-        return _csv(ExportColumns(attributes=attributes), _people(db, match, people_filter), file_name("people", "search", now))
+        return _csv(ExportColumns(attributes=attributes, raw=raw), _people(db, match, people_filter), file_name("people", "search", now))
     segment = await find_segment(db, workspace.id, people_filter.segment_id)
     if segment is None:
         return _error(404, f"segment {people_filter.segment_id!r} does not exist in this workspace")
     return _csv(
-        ExportColumns(attributes=attributes, entered_at=True),
+        ExportColumns(attributes=attributes, entered_at=True, raw=raw),
         _members(db, workspace.id, segment.id, match, people_filter),
         file_name(segment.name, "members", now),
     )

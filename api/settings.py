@@ -19,6 +19,8 @@ class Settings:
     data_dir: Path = Path(".data")
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
+    graphql_max_query_bytes: int = 20_000
+    graphql_max_aliases: int = 30
     max_page_size: int = 500
     # Webhooks and the change stream (docs/webhooks.md): the key that encrypts
     # signing secrets (a Fernet key; unset: a key file under data_dir), how often
@@ -33,6 +35,10 @@ class Settings:
     rate_limit_app: float = 10
     rate_limit_track: float = 100
     rate_limit_graphql: float = 50
+    # importSegmentMembers: larger CSV files are refused before anything is read.
+    max_upload_bytes: int = 50_000_000
+    # Origins allowed to call the API from a browser (CORS); empty: CORS off (api/security.py).
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -73,5 +79,40 @@ class Settings:
                     raise SystemExit(f"{variable} must be a number of requests per second, got {env[variable]!r}")
                 if values[f"rate_limit_{name}"] < 0:
                     raise SystemExit(f"{variable} must not be negative")
+        for variable, name in _LIMITS.items():
+            if variable in env:
+                values[name] = _positive_int(variable, env[variable])
+        if "SEGMENTS_CORS_ORIGINS" in env:
+            values["cors_origins"] = _cors_origins(env["SEGMENTS_CORS_ORIGINS"])
         values.update(overrides)
         return cls(**values)
+
+
+def _cors_origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(dict.fromkeys(part.strip().rstrip("/") for part in raw.split(",") if part.strip()))
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if scheme not in ("http", "https") or not host or "/" in host:
+            raise SystemExit(f"SEGMENTS_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], comma-separated)")
+    return origins
+
+
+# environment variable -> Settings field, each a positive whole number
+_LIMITS = {
+    "SEGMENTS_GRAPHQL_MAX_DEPTH": "graphql_max_depth",
+    "SEGMENTS_GRAPHQL_MAX_TOKENS": "graphql_max_tokens",
+    "SEGMENTS_GRAPHQL_MAX_QUERY_BYTES": "graphql_max_query_bytes",
+    "SEGMENTS_GRAPHQL_MAX_ALIASES": "graphql_max_aliases",
+    "SEGMENTS_MAX_PAGE_SIZE": "max_page_size",
+    "SEGMENTS_MAX_UPLOAD_BYTES": "max_upload_bytes",
+}
+
+
+def _positive_int(variable: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{variable} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SystemExit(f"{variable} must be at least 1, got {value}")
+    return value

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.settings import Settings
 from resolvers.errors import ERROR_TYPES, should_mask_error
+from resolvers.limits import max_query_bytes_limiter
 from resolvers.people.queries import PeopleQuery
 from resolvers.segments.manual import ManualSegmentsMutation
 from resolvers.segments.mutations import SegmentsMutation
@@ -53,6 +54,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            lambda: max_query_bytes_limiter(settings.graphql_max_query_bytes),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
             lambda: MaskErrors(should_mask_error=should_mask_error),
         ],
     )

@@ -27,7 +27,11 @@ class MembershipChange:
     segment_id: str
     person_id: str
     kind: ChangeKind
+    # When the condition started or stopped holding. A change found late (a
+    # window that closed while the service was down) keeps that moment, and
+    # `recorded_at` says when it was recorded; None: recorded at `at`.
     at: float
+    recorded_at: float | None = None
 
 
 # A subscriber that stops reading must not make the engine hold memory

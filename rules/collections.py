@@ -36,6 +36,8 @@ WEBHOOK_DELIVERIES = "webhook_deliveries"
 LEASES = "leases"
 # App API people exports (api/app_api.py)
 EXPORTS = "exports"
+# imports under way, finished at start-up after a crash (rules/import_journal.py)
+IMPORT_JOURNAL = "import_journal"
 
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {

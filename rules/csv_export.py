@@ -5,6 +5,12 @@ The columns are the ones the CSV import reads (`id`, `email`, `cio_id`), so
 an exported file imports as it is into another manual segment. Times are
 ISO-8601 UTC; attribute values are written as text, objects and lists as
 JSON, a missing attribute as an empty cell.
+
+Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`,
+`@`, a tab or a carriage return is written with a leading `'` (OWASP's
+advice), so that a spreadsheet shows it as text instead of running it;
+numbers are written as they are (a number is never a formula). `raw`
+turns this off, for programs that read the file (docs/manual-segments.md).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from typing import Any
 # Rows written per chunk of the stream.
 ROWS_PER_CHUNK = 500
 MAX_ATTRIBUTES = 50
+# What a spreadsheet takes as the start of a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Dot-separated attribute names; `$` would reach into operators.
 _ATTRIBUTE_PATH = re.compile(r"[^.$\s][^.$]*(\.[^.$\s][^.$]*)*")
 
@@ -33,6 +41,7 @@ class ExportInvalid(ValueError):
 class ExportColumns:
     attributes: tuple[str, ...] = ()  # attribute paths, dots for nested objects
     entered_at: bool = False  # a segment's members: when each entered
+    raw: bool = False  # values as stored, without neutralising formulas
 
     def header(self) -> list[str]:
         return ["id", "email", "cio_id", *(["entered_at"] if self.entered_at else []), *self.attributes]
@@ -40,12 +49,13 @@ class ExportColumns:
     def row(self, person: dict[str, Any], entered_at: float | None) -> list[str]:
         times = [_time(entered_at)] if self.entered_at else []
         attributes = person.get("attributes") or {}
+        cell = _cell if self.raw else _safe_cell
         return [
-            _cell(person.get("id")),
-            _cell(person.get("email")),
+            cell(person.get("id")),
+            cell(person.get("email")),
             person["_id"],
             *times,
-            *(_cell(_at_path(attributes, path)) for path in self.attributes),
+            *(cell(_at_path(attributes, path)) for path in self.attributes),
         ]
 
 
@@ -108,6 +118,22 @@ def _cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return str(value)
+
+
+def _safe_cell(value: Any) -> str:
+    text = _cell(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def raw_values(raw: str | None) -> bool:
+    """`?raw=true|false` (default false)."""
+    if raw is None or raw == "false":
+        return False
+    if raw == "true":
+        return True
+    raise ExportInvalid(f"raw: must be true or false, got {raw!r}")
 
 
 def _time(seconds: float | None) -> str:

@@ -7,10 +7,12 @@ person ids to import.
 
 An import has two phases. Planning reads the whole file, resolves every
 identifier and works out the changes, writing nothing. Applying hands those
-changes to the membership engine, which records them like any other. A dry
-run stops after planning, so it reports exactly what a real run would do;
-a file that cannot be imported fails while planning, before any write, so
-a failed REPLACE leaves the old membership intact (docs/manual-segments.md).
+changes to the membership engine, which records them like any other,
+through a journal that makes a started import finish even across a crash
+(rules/import_journal.py). A dry run stops after planning, so it reports
+exactly what a real run would do; a file that cannot be imported fails
+while planning, before any write, so a failed REPLACE leaves the old
+membership intact (docs/manual-segments.md).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from itertools import batched
 from typing import Any, BinaryIO
 
 from rules.identifiers import IdKind, Identifier
-from rules.manual import BulkResolver, ManualChanges, apply_manual_changes, identifier_of_kind, manual_segment
+from rules.import_journal import apply_import
+from rules.manual import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
 from rules.membership import MembershipEngine
 from rules.membership_store import member_ids
 
@@ -335,5 +338,5 @@ async def import_members(
     with csv_rows(binary, column=column, id_type=id_type) as rows:
         plan = await plan_import(db, workspace_id, segment_id, rows, mode=mode, dry_run=dry_run, on_progress=on_progress)
     if not dry_run:
-        await apply_manual_changes(engine, workspace_id, segment_id, plan.changes)
+        await apply_import(db, engine, workspace_id, segment_id, plan.changes)
     return plan.report

@@ -10,12 +10,10 @@ members follow their condition.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import batched
 from typing import Any
 
 from rules.collections import IDENTITIES, PEOPLE
@@ -135,14 +133,6 @@ _OUTCOMES = {
     Direction.ADD: (Outcome.ADDED, Outcome.ALREADY_MEMBER),
     Direction.REMOVE: (Outcome.REMOVED, Outcome.ALREADY_ABSENT),
 }
-
-
-async def apply_manual_changes(engine: MembershipEngine, workspace_id: str, segment_id: str, changes: ManualChanges) -> None:
-    """Apply changes of any size in chunks, letting other requests run between them."""
-    for direction, people in ((Direction.ADD, changes.add), (Direction.REMOVE, changes.remove)):
-        for chunk in batched(people, APPLY_CHUNK):
-            await engine.apply_manual_changes(workspace_id, segment_id, **_split(direction, chunk))
-            await asyncio.sleep(0)
 
 
 def identifier_of_kind(kind: IdKind, value: str) -> Identifier | str:

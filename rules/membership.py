@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,7 +32,8 @@ from rules.clock import Clock
 from rules.collections import SCHEDULES, SEGMENTS
 from rules.compile import matching_person_ids
 from rules.dependencies import Dependencies, affected_by, dependencies
-from rules.evaluate import evaluate, load_person_data
+from rules.evaluate import PersonData, evaluate, load_person_data
+from rules.faults import fault_point
 from rules.membership_store import (
     ScheduleEntry,
     apply_pending_changes,
@@ -62,6 +63,36 @@ log = logging.getLogger("segments.membership")
 WRITE_BATCH = 500  # changes written per batch during a build
 DUE_BATCH = 500  # schedules taken per round of run_due
 SCHEDULER_POLL_SECONDS = 1.0
+
+
+# Evaluations `changes_between` makes from a due moment towards now before
+# it settles for now.
+MAX_CHANGE_SEARCH_STEPS = 64
+
+
+def changes_between(
+    condition: Condition, person: PersonData, *, was_member: bool, holds_now: bool, since: float, now: float
+) -> list[tuple[float, bool]]:
+    """The moments in [`since`, `now`] at which the truth of `condition` for
+    `person` flipped, with its new value, ending with `holds_now`; `since` is
+    a scheduled moment (before it, it was `was_member`). Walked along the
+    evaluator's change moments, so an exit that fell due while the service
+    was down is dated when the window closed, and an entry and exit both
+    missed are both recorded, not dated when the service came back."""
+    flips: list[tuple[float, bool]] = []
+    member = was_member
+    moment: float | None = since
+    for _ in range(MAX_CHANGE_SEARCH_STEPS):
+        if moment is None or moment >= now:
+            break
+        explanation = evaluate(condition, person, now=moment)
+        if explanation.holds != member:
+            flips.append((moment, explanation.holds))
+            member = explanation.holds
+        moment = explanation.next_change_at
+    if member != holds_now:
+        flips.append((now, holds_now))
+    return flips
 
 
 def next_check_at(next_change_at: float | None, now: float) -> float | None:
@@ -285,7 +316,10 @@ class MembershipEngine:
         return changes
 
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
+        # A crash from here until the state is READY is safe: the segment is
+        # still BUILDING, and is built (and scheduled) again at start-up.
         await self._db[SCHEDULES].delete_many({"segmentId": segment_id, "ws": workspace_id})
+        fault_point("build.after_schedules_cleared")
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
@@ -296,9 +330,9 @@ class MembershipEngine:
                 at = next_check_at(evaluate(condition, person, now=now).next_change_at, now)
                 entries.append(ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at))
             if len(entries) >= WRITE_BATCH:
-                await write_schedules(self._db, entries, replace=False)
+                await write_schedules(self._db, entries)
                 entries = []
-        await write_schedules(self._db, entries, replace=False)
+        await write_schedules(self._db, entries)
 
     # -- incremental -------------------------------------------------------------
 
@@ -316,28 +350,38 @@ class MembershipEngine:
         *,
         seeds: frozenset[str],
         changed: frozenset[str] = frozenset(),
+        due: Mapping[tuple[str, str], float] | None = None,
     ) -> None:
         """Re-evaluate `seeds` for these people, then every segment that refers
-        to a segment whose membership moved (`changed` starts that set)."""
+        to a segment whose membership moved (`changed` starts that set).
+        `due`: (segment, person) -> the scheduled moment that made `run_due`
+        re-evaluate them; a change found then is dated when it happened."""
+        due = due or {}
         async with self._locks[workspace_id]:
             rules = await self._workspace_rules(workspace_id)
             now = self.clock.now()
             changes: list[MembershipChange] = []
             schedules: list[ScheduleEntry] = []
+            removed_people: list[str] = []
             for person_id in person_ids:
                 person = await load_person_data(self._db, workspace_id, person_id)
                 if person is None:
                     changes.extend(await self._exits_of_removed_person(workspace_id, person_id, now))
+                    removed_people.append(person_id)
                     continue
                 member_of = set(person.segment_ids)
                 moved = set(changed)
+                # when the latest change of this person in this pass happened:
+                # a referring segment that follows it moved at that moment
+                moved_at: float | None = None
                 for rule in rules.ordered:
                     if rule.id not in seeds and not rule.deps.segment_ids & moved:
                         continue
                     if rule.id in self._building:
                         self._changed_while_building[rule.id].add(person_id)
                         continue
-                    explanation = evaluate(rule.condition, replace(person, segment_ids=frozenset(member_of)), now=now)
+                    as_member_of = replace(person, segment_ids=frozenset(member_of))
+                    explanation = evaluate(rule.condition, as_member_of, now=now)
                     schedules.append(
                         ScheduleEntry(
                             workspace_id=workspace_id,
@@ -346,23 +390,76 @@ class MembershipEngine:
                             at=next_check_at(explanation.next_change_at, now),
                         )
                     )
-                    if explanation.holds == (rule.id in member_of):
-                        continue
-                    kind = ChangeKind.ENTERED if explanation.holds else ChangeKind.EXITED
-                    changes.append(
-                        MembershipChange(
-                            workspace_id=workspace_id, segment_id=rule.id, person_id=person_id, kind=kind, at=now
+                    was_member = rule.id in member_of
+                    if (rule.id, person_id) in due:
+                        flips = changes_between(
+                            rule.condition,
+                            as_member_of,
+                            was_member=was_member,
+                            holds_now=explanation.holds,
+                            since=due[(rule.id, person_id)],
+                            now=now,
                         )
+                    elif explanation.holds == was_member:
+                        continue
+                    elif rule.id not in seeds and moved_at is not None:
+                        flips = [(moved_at, explanation.holds)]
+                    else:
+                        flips = [(now, explanation.holds)]
+                    changes.extend(
+                        MembershipChange(
+                            workspace_id=workspace_id,
+                            segment_id=rule.id,
+                            person_id=person_id,
+                            kind=ChangeKind.ENTERED if holds else ChangeKind.EXITED,
+                            at=at,
+                            recorded_at=now,
+                        )
+                        for at, holds in flips
                     )
-                    member_of.symmetric_difference_update({rule.id})
-                    moved.add(rule.id)
-            await write_changes(self._db, changes)
-            await write_schedules(self._db, schedules)
+                    if flips:
+                        moved_at = flips[-1][0] if moved_at is None else max(moved_at, flips[-1][0])
+                    if explanation.holds != was_member:
+                        member_of.symmetric_difference_update({rule.id})
+                        moved.add(rule.id)
+            await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
+            for person_id in removed_people:
+                await self._db[SCHEDULES].delete_many({"personId": person_id, "ws": workspace_id})
         self.changefeed.publish(changes)
 
+    async def _write_changes_and_schedules(
+        self,
+        changes: Sequence[MembershipChange],
+        schedules: Sequence[ScheduleEntry],
+        *,
+        due: Mapping[tuple[str, str], float],
+        now: float,
+    ) -> None:
+        """Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
+        change are first scheduled as due (at their due moment if `run_due`
+        found them, so a late change keeps its date, else now), so that a
+        crash before their changes and final schedules are written leaves
+        them for `run_due` to evaluate again after the restart, instead of
+        without a schedule; the other pairs get their final schedule at once."""
+        if not changes:
+            await write_schedules(self._db, schedules)
+            return
+        changing = {(c.segment_id, c.person_id) for c in changes}
+        await write_schedules(
+            self._db,
+            [
+                replace(e, at=due.get((e.segment_id, e.person_id), now)) if (e.segment_id, e.person_id) in changing else e
+                for e in schedules
+            ],
+        )
+        fault_point("reevaluate.after_due_marks")
+        await write_changes(self._db, changes)
+        fault_point("reevaluate.after_changes")
+        await write_schedules(self._db, [e for e in schedules if (e.segment_id, e.person_id) in changing])
+
     async def _exits_of_removed_person(self, workspace_id: str, person_id: str, now: float) -> list[MembershipChange]:
-        """A deleted or merged-away person leaves every segment, manual ones too."""
-        await self._db[SCHEDULES].delete_many({"personId": person_id, "ws": workspace_id})
+        """A deleted or merged-away person leaves every segment, manual ones too
+        (their schedules are dropped once these exits are written)."""
         segment_ids = await segments_of_person(self._db, workspace_id, person_id)
         return [
             MembershipChange(
@@ -411,7 +508,11 @@ class MembershipEngine:
     async def run_due(self) -> int:
         """Re-evaluate every (segment, person) whose scheduled moment has come,
         in every workspace (the one query that is not per workspace: each due
-        entry is then handled within its own). Returns how many were due."""
+        entry is then handled within its own). Returns how many were due.
+
+        An entry is deleted only after its re-evaluation, and only if that
+        did not reschedule it (its segment was deleted, or is building and
+        schedules its people itself): a crash in between leaves it due."""
         handled = 0
         async with self._due_lock:
             while True:
@@ -425,13 +526,19 @@ class MembershipEngine:
                 )
                 if not due:
                     return handled
-                await delete_by_ids(self._db[SCHEDULES], [(d["ws"], d["_id"]) for d in due], at={"$lte": now})
                 by_workspace: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 for entry in due:
                     by_workspace[entry["ws"]].append(entry)
                 for workspace_id, entries in by_workspace.items():
                     people = sorted({e["personId"] for e in entries})
-                    await self._reevaluate(workspace_id, people, seeds=frozenset(e["segmentId"] for e in entries))
+                    await self._reevaluate(
+                        workspace_id,
+                        people,
+                        seeds=frozenset(e["segmentId"] for e in entries),
+                        due={(e["segmentId"], e["personId"]): e["at"] for e in entries},
+                    )
+                fault_point("run_due.after_reevaluate")
+                await delete_by_ids(self._db[SCHEDULES], [(d["ws"], d["_id"]) for d in due], at={"$lte": now})
                 handled += len(due)
 
     async def _scheduler_loop(self) -> None:

@@ -70,15 +70,24 @@ class ScheduleEntry:
     at: float | None
 
 
-async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> None:
-    """Idempotent batch insert: documents whose `_id` exists already are skipped."""
+async def insert_reporting_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> list[int]:
+    """Batch insert that skips documents whose `_id` exists already and
+    returns their positions in `documents`."""
     if not documents:
-        return
+        return []
     try:
         await collection.insert_many(list(documents), ordered=False)
     except BulkWriteError as error:
-        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+        write_errors = error.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in write_errors):
             raise
+        return sorted(e["index"] for e in write_errors)
+    return []
+
+
+async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> None:
+    """Idempotent batch insert: documents whose `_id` exists already are skipped."""
+    await insert_reporting_duplicates(collection, documents)
 
 
 async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **conditions: Any) -> None:
@@ -101,6 +110,7 @@ def _change_document(change: MembershipChange, build: int | None, write_token: s
         "personId": change.person_id,
         "kind": str(change.kind),
         "at": change.at,
+        "recordedAt": change.at if change.recorded_at is None else change.recorded_at,
         "build": build,
         "write": write_token,
         "seq": seq,
@@ -133,8 +143,15 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
 
 
 async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
-    entered = [c for c in changes if c.kind is ChangeKind.ENTERED]
-    exited = [c for c in changes if c.kind is ChangeKind.EXITED]
+    # A pair may change several times in one write (an entry and an exit both
+    # found late): alternating, so an even number leaves it as it was, and an
+    # odd number is the last change.
+    by_pair: dict[tuple[str, str], list[MembershipChange]] = {}
+    for change in changes:
+        by_pair.setdefault((change.segment_id, change.person_id), []).append(change)
+    net = [pair_changes[-1] for pair_changes in by_pair.values() if len(pair_changes) % 2]
+    entered = [c for c in net if c.kind is ChangeKind.ENTERED]
+    exited = [c for c in net if c.kind is ChangeKind.EXITED]
     await insert_ignoring_duplicates(
         db[MEMBERSHIPS],
         [
@@ -241,26 +258,36 @@ async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
     return count
 
 
-async def write_schedules(db: Any, entries: Sequence[ScheduleEntry], *, replace: bool = True) -> None:
-    """Store the schedules of the given (segment, person) pairs, replacing
-    theirs unless the caller has just deleted them (`replace=False`)."""
-    if not entries:
+async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
+    """Store the schedules of the given (segment, person) pairs (`at` None
+    removes theirs).
+
+    Crash safety: each entry moves from its old value to its new one in one
+    single-document write (new entries inserted, existing ones updated), so
+    a crash part-way leaves every entry either as it was or as it should be,
+    never missing; not delete-then-insert, which lost the entries deleted
+    before a crash. Not upserts either: an upsert that inserts scans the
+    whole collection on the embedded store (measured: 50 upserting inserts
+    into 20,000 schedules 11.5 s, against 54 ms for this insert of 100 of
+    which 50 existed, then 91 ms for updating those 50)."""
+    await delete_by_ids(db[SCHEDULES], [(e.workspace_id, membership_id(e.segment_id, e.person_id)) for e in entries if e.at is None])
+    timed = [e for e in entries if e.at is not None]
+    if not timed:
         return
-    # delete + insert instead of upserts: an upsert that inserts scans the
-    # whole collection on the embedded store.
-    if replace:
-        await delete_by_ids(db[SCHEDULES], [(e.workspace_id, membership_id(e.segment_id, e.person_id)) for e in entries])
-    await insert_ignoring_duplicates(
-        db[SCHEDULES],
-        [
-            {
-                "_id": membership_id(e.segment_id, e.person_id),
-                "ws": e.workspace_id,
-                "segmentId": e.segment_id,
-                "personId": e.person_id,
-                "at": e.at,
-            }
-            for e in entries
-            if e.at is not None
-        ],
-    )
+    documents = [
+        {
+            "_id": membership_id(e.segment_id, e.person_id),
+            "ws": e.workspace_id,
+            "segmentId": e.segment_id,
+            "personId": e.person_id,
+            "at": e.at,
+        }
+        for e in timed
+    ]
+    existing = await insert_reporting_duplicates(db[SCHEDULES], documents)
+    if existing:
+        updates = [
+            UpdateOne({"_id": documents[i]["_id"], "ws": documents[i]["ws"]}, {"$set": {"at": documents[i]["at"]}})
+            for i in existing
+        ]
+        await db[SCHEDULES].bulk_write(updates, ordered=False)

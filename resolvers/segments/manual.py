@@ -11,6 +11,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from resolvers.context import Info
+from resolvers.limits import upload_size
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
 from resolvers.people.types import Person
 from resolvers.segments.types import Segment, membership_engine
@@ -218,6 +219,11 @@ class ManualSegmentsMutation:
         binary = getattr(file, "file", None)
         if binary is None:
             return ImportFileError(message="file: send the CSV as a file part of a multipart request (GraphQL multipart request spec)")
+        max_bytes = info.context.services.settings.max_upload_bytes
+        if (size := upload_size(binary)) > max_bytes:
+            return ImportFileError(
+                message=f"file: {size} bytes; at most {max_bytes} are allowed (SEGMENTS_MAX_UPLOAD_BYTES); nothing was changed"
+            )
         try:
             report = await import_members(
                 info.context.db,

@@ -65,7 +65,10 @@ class MembershipChange:
     segment_id: strawberry.ID
     person_id: strawberry.Private[str]
     kind: MembershipChangeKind
-    at: datetime | None
+    at: datetime | None = strawberry.field(
+        description="When the person entered or left: for a change found late (a window that closed while the service was down), the moment it happened."
+    )
+    recorded_at: datetime | None = strawberry.field(description="When the change was recorded (`at` or later).")
     cursor: str | None = strawberry.field(
         default=None, description="Resume membershipChanges(after:) from here; null for changes recorded before cursors existed."
     )
@@ -78,6 +81,7 @@ class MembershipChange:
             person_id=doc["personId"],
             kind=ChangeKind(doc["kind"]),
             at=datetime_from_stored(doc["at"]),
+            recorded_at=datetime_from_stored(doc.get("recordedAt", doc["at"])),
             cursor=str(doc["seq"]) if "seq" in doc else None,
             change_id=strawberry.ID(doc["_id"]),
         )

@@ -63,6 +63,7 @@ def import_csv(
     dry_run: bool = False,
     column: str | None = None,
     filename: str = "members.csv",
+    timeout: float = 120,
 ) -> dict:
     """`importSegmentMembers` as the GraphQL multipart request spec sends it."""
     operations = {
@@ -74,7 +75,7 @@ def import_csv(
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
         files={"0": (filename, content, "text/csv")},
         headers={"Authorization": f"Bearer {ws['appApiKey']}"},
-        timeout=120,
+        timeout=timeout,
     )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -113,3 +113,44 @@ def test_small_and_large_segments_export_the_same_way(server):
         assert {row["id"] for row in rows} == expected
         assert [row["cio_id"] for row in rows] == sorted(row["cio_id"] for row in rows)
         assert all(row["n"] == row["id"][2:] and row["entered_at"] for row in rows)
+
+
+FORMULAS = {
+    "equals": "=HYPERLINK(\"http://evil.example\",\"x\")",
+    "plus": "+1+1",
+    "minus": "-2+3",
+    "at": "@SUM(A1:A2)",
+    "tab": "\tcmd",
+    "cr": "\rcmd",
+    "plain": "a=b",
+    "negative": -5,
+}
+
+
+def test_exports_neutralise_spreadsheet_formulas_unless_raw(server):
+    ws = server.create_workspace()
+    docs = documents()
+    eve = person(ws["workspaceId"], docs, id="=1+2", email="@eve@example.com", attributes=FORMULAS)
+    insert(server, docs)
+    segment_id = create_manual_segment(server, ws, name="Formulas")
+    with server.track(ws) as track:
+        assert track.post(f"/api/v1/segments/{segment_id}/add_customers?id_type=cio_id", json={"ids": [eve]}).status_code == 200
+    columns = ",".join(FORMULAS)
+
+    for path in (f"/exports/segments/{segment_id}.csv", "/exports/people.csv"):
+        [row] = _rows(_get(server, ws, path, attributes=columns))
+        assert (row["id"], row["email"], row["cio_id"]) == ("'=1+2", "'@eve@example.com", eve)
+        assert {name: row[name] for name in FORMULAS} == {
+            "equals": "'=HYPERLINK(\"http://evil.example\",\"x\")", "plus": "'+1+1", "minus": "'-2+3",
+            "at": "'@SUM(A1:A2)", "tab": "'\tcmd", "cr": "'\rcmd", "plain": "a=b", "negative": "-5",
+        }
+        [raw] = _rows(_get(server, ws, path, attributes=columns, raw="true"))
+        assert (raw["id"], raw["email"]) == ("=1+2", "@eve@example.com")
+        assert {name: raw[name] for name in FORMULAS} == {name: str(value) for name, value in FORMULAS.items()}
+
+
+def test_a_bad_raw_parameter_is_a_400_naming_it(server):
+    ws = server.create_workspace()
+    response = _get(server, ws, "/exports/people.csv", raw="yes")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith("raw: must be true or false")

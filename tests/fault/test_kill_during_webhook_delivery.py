@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 import time
 
-from tests.fault.test_kill_during_build import Service, _all_changes, _seed
+from tests.fault.service import Service, all_changes, create_workspace_in, numbered_people
 from tests.webhooks.receiver import Receiver
 
 PEOPLE = 600
@@ -18,7 +18,7 @@ CREATE_ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url
 
 
 def test_changes_recorded_before_a_kill_are_delivered_after_the_restart(tmp_path):
-    workspace = _seed(tmp_path, PEOPLE)
+    workspace = create_workspace_in(tmp_path, numbered_people(PEOPLE))
     receiver = Receiver(delay=0.3).start()  # slow: deliveries lag behind the build
     env = {"SEGMENTS_WEBHOOK_LEASE_SECONDS": "1", "SEGMENTS_CHANGE_POLL_SECONDS": "0.1"}
     first = Service(tmp_path, workspace, env=env)
@@ -41,7 +41,7 @@ def test_changes_recorded_before_a_kill_are_delivered_after_the_restart(tmp_path
         while second.segment(segment_id)["state"] == "BUILDING":
             assert time.monotonic() < deadline, "the interrupted build did not finish after the restart"
             time.sleep(0.2)
-        recorded = _all_changes(second, segment_id)
+        recorded = [(c["personCioId"], c["kind"]) for c in all_changes(second, segment_id)]
         assert delivered_before_kill < len(recorded), "the kill came after everything was delivered"
         receiver.delay = 0
         receiver.wait_for(lambda: len(receiver.changes()) >= len(recorded), timeout=90)

@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from api.settings import Settings
 from api.store import open_store
 from rules.workspaces import create_workspace
-from tests.fault.test_kill_during_build import Service
+from tests.fault.service import Service
 from tests.webhooks.helpers import create_segment
 
 SUBSCRIBE = """subscription($id: ID!, $after: String) {
@@ -142,15 +142,15 @@ def test_changes_written_by_one_process_reach_subscribers_of_another(tmp_path):
             {"c": PRO},
         )
         segment_id = created["createSegment"]["id"]
-        _set_plan(writer.url, ws, "ann", "pro")
-        with _subscribe(reader.url, ws, segment_id, after="0") as socket:
+        _set_plan(writer.base_url, ws, "ann", "pro")
+        with _subscribe(reader.base_url, ws, segment_id, after="0") as socket:
             assert (_next(socket)["person"]["id"]) == "ann"
-            _set_plan(writer.url, ws, "bob", "pro")
+            _set_plan(writer.base_url, ws, "bob", "pro")
             live = _next(socket)
             assert (live["person"]["id"], live["kind"]) == ("bob", "ENTERED")
-        _set_plan(writer.url, ws, "ann", "free")
+        _set_plan(writer.base_url, ws, "ann", "free")
         polled = httpx.get(
-            f"{reader.url}/api/v1/segments/{segment_id}/changes",
+            f"{reader.base_url}/api/v1/segments/{segment_id}/changes",
             params={"after": live["cursor"], "wait": 10},
             headers=reader.headers,
             timeout=15,
