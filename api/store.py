@@ -39,12 +39,14 @@ async def open_store(settings: Settings) -> Store:
 
     from mongoeco import AsyncMongoClient as EmbeddedClient
     from mongoeco.engines.memory import MemoryEngine
-    from mongoeco.engines.sqlite import SQLiteEngine
+
+    from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
 
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = settings.data_dir / f"{settings.database}.sqlite"
-        engine = SQLiteEngine(path=str(path))
+        drop_scalar_index_copies(path)
+        engine = SharedFileSQLiteEngine(path=str(path))
         description = f"embedded sqlite at {path}"
     else:
         engine = MemoryEngine()
