@@ -21,9 +21,10 @@ from resolvers.segments.manual import ManualSegmentsMutation
 from resolvers.segments.mutations import SegmentsMutation
 from resolvers.segments.queries import SegmentsQuery
 from resolvers.segments.subscriptions import SegmentsSubscription
+from resolvers.workspaces.mutations import WorkspacesMutation
 
 QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery)
-MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
+MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation, WorkspacesMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (SegmentsSubscription,)
 
 

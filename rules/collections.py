@@ -28,6 +28,21 @@ MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
 
+# Collections whose documents belong to one workspace through their `ws` field
+# (all but `workspaces` and `api_keys`): what deleting a workspace deletes.
+WORKSPACE_DATA: tuple[str, ...] = (
+    PEOPLE,
+    IDENTITIES,
+    EVENTS,
+    DEVICES,
+    DELIVERIES,
+    SEGMENTS,
+    MEMBERSHIPS,
+    MEMBERSHIP_CHANGES,
+    MEMBERSHIP_WRITES,
+    SCHEDULES,
+)
+
 # collection -> single-field indexes
 INDEXES: dict[str, tuple[str, ...]] = {
     WORKSPACES: ("siteId",),
