@@ -42,7 +42,7 @@ class UpdateSegmentInput:
     name: str | None = None
     description: str | None = None
     condition: ConditionInput | None = strawberry.field(
-        default=None, description="A new condition rebuilds the segment; refused while other segments refer to it."
+        default=None, description="A new condition rebuilds the segment, then the segments referring to it."
     )
 
 
