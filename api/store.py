@@ -22,6 +22,9 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
+    # Whether one `$in` query beats one equality query per key (rules.collections.find_grouped):
+    # not on the embedded memory engine, which scans the collection again for every `$in` match.
+    batches_in_queries: bool = True
 
     async def close(self) -> None:
         if self._closer is not None:
@@ -59,4 +62,6 @@ async def open_store(settings: Settings) -> Store:
     async def close() -> None:
         await client.__aexit__(None, None, None)
 
-    return Store(client=client, db=db, description=description, _closer=close)
+    return Store(
+        client=client, db=db, description=description, _closer=close, batches_in_queries=settings.embedded_engine == "sqlite"
+    )
