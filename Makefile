@@ -8,7 +8,7 @@ NODE_STAMP := tests/acceptance/node/node_modules/.installed
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
-        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import clean
+        test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import bench-people clean
 
 run: $(STAMP)
 	$(VENV)/bin/segments serve
@@ -59,7 +59,7 @@ test-mongodb: $(STAMP) $(NODE_STAMP)
 schema: $(STAMP)
 	$(PY) -m resolvers.print_schema > schema.graphql
 
-bench: bench-ingest bench-conditions bench-membership bench-import
+bench: bench-ingest bench-conditions bench-membership bench-import bench-people
 
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
@@ -69,6 +69,10 @@ bench-membership: $(STAMP)
 	$(PY) -m bench.membership
 bench-import: $(STAMP)
 	$(PY) -m bench.import_export
+
+# People pages with nested activity (issue #14): add --engine sqlite for the store of `make run`.
+bench-people: $(STAMP)
+	$(PY) -m bench.people_activity
 
 clean:
 	rm -rf $(VENV) tests/acceptance/node/node_modules .data
