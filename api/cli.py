@@ -21,9 +21,22 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     settings = Settings.from_env(**overrides)
+    trust_hint = ""
+    if args.self_signed:
+        if settings.tls_cert is not None:
+            return _fail("--self-signed: SEGMENTS_TLS_CERT is set too; use one or the other")
+        from api.tls import local_certificate
+
+        local = local_certificate(settings.data_dir)
+        settings = Settings(**{**settings.__dict__, "tls_cert": local.cert, "tls_key": local.key})
+        trust_hint = f"\nClients trust {local.ca.resolve()} (Python SDK: REQUESTS_CA_BUNDLE=..., Node.js: NODE_EXTRA_CA_CERTS=...)"
+    tls = {}
+    if settings.tls_cert is not None:
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    scheme = "https" if tls else "http"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"Segments on http://{settings.host}:{settings.port}  (GraphiQL at /graphql)", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    print(f"Segments on {scheme}://{settings.host}:{settings.port}  (GraphiQL at /graphql){trust_hint}", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
     return 0
 
 
@@ -325,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--port", type=int, help="port (default 8000 or SEGMENTS_PORT)")
+    serve.add_argument(
+        "--self-signed",
+        action="store_true",
+        help="serve https with a local certificate made under SEGMENTS_DATA_DIR/tls (for SDKs that only speak https)",
+    )
     serve.set_defaults(func=_serve)
 
     workspace = sub.add_parser("workspace", help="manage workspaces")

@@ -20,6 +20,9 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
     max_page_size: int = 500
+    # Serve https with this certificate and key (PEM files); see api/tls.py for a local one.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -43,5 +46,13 @@ class Settings:
             values["embedded_engine"] = engine
         if "SEGMENTS_DATA_DIR" in env:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
+        cert, key = env.get("SEGMENTS_TLS_CERT"), env.get("SEGMENTS_TLS_KEY")
+        if bool(cert) != bool(key):
+            raise SystemExit("SEGMENTS_TLS_CERT and SEGMENTS_TLS_KEY: set both (PEM certificate and private key) or neither")
+        if cert and key:
+            for variable, path in (("SEGMENTS_TLS_CERT", cert), ("SEGMENTS_TLS_KEY", key)):
+                if not Path(path).is_file():
+                    raise SystemExit(f"{variable}: no file {path}")
+            values["tls_cert"], values["tls_key"] = Path(cert), Path(key)
         values.update(overrides)
         return cls(**values)

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -27,19 +28,26 @@ SEGMENTS = str(Path(sys.executable).with_name("segments"))
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path) -> None:
+    """`segments serve` in a subprocess on the embedded sqlite store under `data_dir`.
+
+    `https_ca`: serve https (with `serve_args` or `env` saying how) and check it with this CA file."""
+
+    def __init__(self, data_dir: Path, *serve_args: str, env: dict[str, str] | None = None, https_ca: Path | None = None) -> None:
         self.data_dir = data_dir
         self.port = _free_port()
-        self.env = {**os.environ, "SEGMENTS_DATA_DIR": str(data_dir), "SEGMENTS_PORT": str(self.port), "SEGMENTS_EMBEDDED_ENGINE": "sqlite"}
+        self.env = {**os.environ, "SEGMENTS_DATA_DIR": str(data_dir), "SEGMENTS_PORT": str(self.port), "SEGMENTS_EMBEDDED_ENGINE": "sqlite", **(env or {})}
         self.env.pop("SEGMENTS_MONGODB_URI", None)
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([SEGMENTS, "serve"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.base_url = f"{'https' if https_ca else 'http'}://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([SEGMENTS, "serve", *serve_args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while True:
             assert self.process.poll() is None, self.process.communicate()[1]
             try:
-                if httpx.get(f"{self.base_url}/health", timeout=5).status_code == 200:
-                    break
+                # The CA file appears when the server makes its certificate, before it listens.
+                if https_ca is None or https_ca.exists():
+                    verify = ssl.create_default_context(cafile=https_ca) if https_ca else True
+                    if httpx.get(f"{self.base_url}/health", timeout=5, verify=verify).status_code == 200:
+                        break
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, "segments serve did not answer /health"
