@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from rules.collections import ensure_indexes
+from rules.collections import BatchLookup, ensure_indexes
 
 
 @dataclass
@@ -22,9 +22,8 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
-    # Whether one `$in` query beats one equality query per key (rules.collections.find_grouped):
-    # not on the embedded memory engine, which scans the collection again for every `$in` match.
-    batches_in_queries: bool = True
+    # How DataLoaders read many keys at once here (rules.collections.find_grouped).
+    batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:
         if self._closer is not None:
@@ -62,6 +61,5 @@ async def open_store(settings: Settings) -> Store:
     async def close() -> None:
         await client.__aexit__(None, None, None)
 
-    return Store(
-        client=client, db=db, description=description, _closer=close, batches_in_queries=settings.embedded_engine == "sqlite"
-    )
+    lookup = BatchLookup.SCAN if settings.embedded_engine == "sqlite" else BatchLookup.PER_KEY
+    return Store(client=client, db=db, description=description, _closer=close, batch_lookup=lookup)

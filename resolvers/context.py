@@ -41,7 +41,7 @@ class Context:
         # A websocket lives for minutes: its loaders still batch but must not
         # serve what they cached earlier.
         loaders = Loaders.for_workspace(
-            self.services.db, workspace.id, cache=not long_lived, batches_in_queries=self.services.store.batches_in_queries
+            self.services.db, workspace.id, cache=not long_lived, lookup=self.services.store.batch_lookup
         )
         self.session = Session(workspace=workspace, loaders=loaders)
 

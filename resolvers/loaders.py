@@ -8,9 +8,9 @@ the domain packages turn them into objects. A domain package that needs a
 loader adds a field here and a builder in `Loaders.for_workspace`.
 
 How a batch reaches the store depends on the engine
-(`rules.collections.find_grouped`, `find_by_ids`): one `$in` query where
-that is one pass, one equality query per key on the embedded memory engine,
-which answers `$in` by scanning the collection again for every match.
+(`rules.collections.BatchLookup`): one `$in` query on MongoDB, one
+equality query per key on the embedded memory engine, one pass over the
+workspace's documents on the embedded sqlite engine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import SortOrder
-from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, find_by_ids, find_grouped
+from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
 from rules.segments import Segment, list_segments
 
 Document = dict[str, Any]
@@ -48,7 +48,7 @@ class FirstPageKey(ActivityKey):
     size: int
 
 
-def _activity(db: Any, workspace_id: str, collection: str, order: SortOrder, *, one_query: bool, counting: bool):
+def _activity(db: Any, workspace_id: str, collection: str, order: SortOrder, *, lookup: BatchLookup, counting: bool):
     """A batch function over one collection: first pages (`FirstPageKey`) or counts (`ActivityKey`)."""
 
     async def load(keys: Sequence[ActivityKey]) -> list[Any]:
@@ -61,7 +61,7 @@ def _activity(db: Any, workspace_id: str, collection: str, order: SortOrder, *, 
                 person_ids,
                 {"ws": workspace_id, **dict(filters)},
                 sort=order.fields,
-                one_query=one_query,
+                lookup=lookup,
                 projection={"personId": 1} if counting else None,
             )
             found.update({key: grouped[key.person_id] for key in keys if key.filters == filters})
@@ -84,7 +84,7 @@ class Loaders:
     segments_of_workspace: DataLoader[str, list[Segment]]
 
     @classmethod
-    def for_workspace(cls, db: Any, workspace_id: str, *, cache: bool, batches_in_queries: bool) -> Loaders:
+    def for_workspace(cls, db: Any, workspace_id: str, *, cache: bool, lookup: BatchLookup) -> Loaders:
         async def people(cio_ids: Sequence[str]) -> list[Document | None]:
             found = {doc["_id"]: doc for doc in await find_by_ids(db[PEOPLE], workspace_id, list(cio_ids))}
             return [found.get(cio_id) for cio_id in cio_ids]
@@ -92,7 +92,7 @@ class Loaders:
         def per_person(collection: str, order: SortOrder):
             async def load(person_ids: Sequence[str]) -> list[list[Document]]:
                 grouped = await find_grouped(
-                    db[collection], "personId", person_ids, {"ws": workspace_id}, sort=order.fields, one_query=batches_in_queries
+                    db[collection], "personId", person_ids, {"ws": workspace_id}, sort=order.fields, lookup=lookup
                 )
                 return [grouped[person_id] for person_id in person_ids]
 
@@ -102,7 +102,7 @@ class Loaders:
             return [await list_segments(db, workspace_id) for workspace_id in workspace_ids]
 
         def activity(collection: str, order: SortOrder, *, counting: bool) -> DataLoader:
-            load = _activity(db, workspace_id, collection, order, one_query=batches_in_queries, counting=counting)
+            load = _activity(db, workspace_id, collection, order, lookup=lookup, counting=counting)
             return DataLoader(load_fn=load, cache=cache)
 
         return cls(
