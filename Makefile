@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
         test-fault test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import \
-        bench-webhooks bench-segment-spec clean
+        bench-webhooks bench-segment-spec bench-people clean
 
 run: $(STAMP) console
 	$(VENV)/bin/segments serve
@@ -63,7 +63,7 @@ test-mongodb: $(STAMP) $(NODE_STAMP)
 schema: $(STAMP)
 	$(PY) -m resolvers.print_schema > schema.graphql
 
-bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec
+bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec bench-people
 
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
@@ -78,6 +78,10 @@ bench-webhooks: $(STAMP)
 # Segment-spec /v1/batch next to /api/v2/batch, same run, 500 messages a request.
 bench-segment-spec: $(STAMP)
 	$(PY) -m bench.segment_spec
+
+# People pages with nested activity (issue #14): add --engine sqlite for the store of `make run`.
+bench-people: $(STAMP)
+	$(PY) -m bench.people_activity
 
 clean:
 	rm -rf $(VENV) tests/acceptance/node/node_modules .data console/node_modules console/dist console/src/gql

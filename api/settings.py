@@ -39,6 +39,9 @@ class Settings:
     max_upload_bytes: int = 50_000_000
     # Origins allowed to call the API from a browser (CORS); empty: CORS off (api/security.py).
     cors_origins: tuple[str, ...] = ()
+    # Serve https with this certificate and key (PEM files); see api/tls.py for a local one.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -84,6 +87,14 @@ class Settings:
                 values[name] = _positive_int(variable, env[variable])
         if "SEGMENTS_CORS_ORIGINS" in env:
             values["cors_origins"] = _cors_origins(env["SEGMENTS_CORS_ORIGINS"])
+        cert, key = env.get("SEGMENTS_TLS_CERT"), env.get("SEGMENTS_TLS_KEY")
+        if bool(cert) != bool(key):
+            raise SystemExit("SEGMENTS_TLS_CERT and SEGMENTS_TLS_KEY: set both (PEM certificate and private key) or neither")
+        if cert and key:
+            for variable, path in (("SEGMENTS_TLS_CERT", cert), ("SEGMENTS_TLS_KEY", key)):
+                if not Path(path).is_file():
+                    raise SystemExit(f"{variable}: no file {path}")
+            values["tls_cert"], values["tls_key"] = Path(cert), Path(key)
         values.update(overrides)
         return cls(**values)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from rules.collections import ensure_indexes
+from rules.collections import BatchLookup, ensure_indexes
 
 
 @dataclass
@@ -22,6 +22,8 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
+    # How DataLoaders read many keys at once here (rules.collections.find_grouped).
+    batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:
         if self._closer is not None:
@@ -39,12 +41,14 @@ async def open_store(settings: Settings) -> Store:
 
     from mongoeco import AsyncMongoClient as EmbeddedClient
     from mongoeco.engines.memory import MemoryEngine
-    from mongoeco.engines.sqlite import SQLiteEngine
+
+    from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
 
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = settings.data_dir / f"{settings.database}.sqlite"
-        engine = SQLiteEngine(path=str(path))
+        drop_scalar_index_copies(path)
+        engine = SharedFileSQLiteEngine(path=str(path))
         description = f"embedded sqlite at {path}"
     else:
         engine = MemoryEngine()
@@ -57,4 +61,5 @@ async def open_store(settings: Settings) -> Store:
     async def close() -> None:
         await client.__aexit__(None, None, None)
 
-    return Store(client=client, db=db, description=description, _closer=close)
+    lookup = BatchLookup.SCAN if settings.embedded_engine == "sqlite" else BatchLookup.PER_KEY
+    return Store(client=client, db=db, description=description, _closer=close, batch_lookup=lookup)

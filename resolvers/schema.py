@@ -24,12 +24,11 @@ from resolvers.segments.queries import SegmentsQuery
 from resolvers.segments.subscriptions import SegmentsSubscription
 from resolvers.webhooks.mutations import WebhooksMutation
 from resolvers.webhooks.queries import WebhooksQuery
+from resolvers.workspace.mutations import WorkspacesMutation
 from resolvers.workspace.queries import WorkspaceQuery
 
-QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery, WorkspaceQuery)
-MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation)
-QUERIES += (WebhooksQuery,)
-MUTATIONS += (WebhooksMutation,)
+QUERIES: tuple[type, ...] = (PeopleQuery, SegmentsQuery, WorkspaceQuery, WebhooksQuery)
+MUTATIONS: tuple[type, ...] = (SegmentsMutation, ManualSegmentsMutation, WorkspacesMutation, WebhooksMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (SegmentsSubscription,)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import batched
+from itertools import batched, chain
 from typing import Any, BinaryIO
 
 from rules.identifiers import IdKind, Identifier
@@ -64,7 +64,15 @@ class RowProblem(StrEnum):
 
 
 class CsvImportError(Exception):
-    """The file as a whole cannot be imported; nothing was changed."""
+    """The file as a whole cannot be imported; nothing was changed.
+
+    `parameter` names the import option at fault (`column`, `idType`, as in
+    GraphQL), so that the CLI can name its own flag instead."""
+
+    def __init__(self, problem: str, *, parameter: str | None = None) -> None:
+        super().__init__(f"{parameter}: {problem}" if parameter else problem)
+        self.parameter = parameter
+        self.problem = problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,12 +123,13 @@ class IdentifierColumns:
         listed = ", ".join(repr(name) for name in header[:20])
         if column is not None:
             if _normalized(column) not in positions:
-                raise CsvImportError(f"column: the header has no column {column!r} (it has {listed})")
+                raise CsvImportError(f"the header has no column {column!r} (it has {listed})", parameter="column")
             position = positions[_normalized(column)]
             kind = id_type or IDENTIFIER_HEADERS.get(_normalized(column))
             if kind is None:
                 raise CsvImportError(
-                    f"idType: column {column!r} is not named id, email or cio_id, so say which kind of identifier it holds"
+                    f"column {column!r} is not named id, email or cio_id, so say which kind of identifier it holds",
+                    parameter="idType",
                 )
             chosen = [IdentifierColumn(name=header[position], position=position, kind=kind)]
         else:
@@ -156,9 +165,21 @@ class IdentifierColumns:
         return BadRow(line=line, problem=RowProblem.EMPTY_IDENTIFIER, message=f"no {names} on this line")
 
 
+# Spreadsheets in locales that write decimal commas save CSV with `;`.
+DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(header_line: str) -> str:
+    """The header's separator: the most frequent of DELIMITERS in it (a comma if none)."""
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
 def _records(text: io.TextIOBase) -> Iterator[tuple[int, list[str] | csv.Error]]:
     """(line where the record starts, its fields or why it is malformed); blank records skipped."""
-    reader = csv.reader(text, strict=True)
+    header_line = text.readline()
+    reader = csv.reader(chain([header_line], text), delimiter=_delimiter(header_line), strict=True)
     consumed = 0
     while True:
         line = consumed + 1

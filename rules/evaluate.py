@@ -9,7 +9,7 @@ engine for incremental updates and by `explainMembership`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import singledispatch
 from typing import Any
 
@@ -66,12 +66,14 @@ class Explanation:
 
 
 def explanation_to_json(explanation: Explanation) -> dict[str, Any]:
+    """The tree as JSON; `nextChangeAt` in ISO-8601 UTC, as every time the API shows."""
+    next_change_at = explanation.next_change_at
     return {
         "holds": explanation.holds,
         "kind": explanation.kind,
         "path": explanation.path,
         "summary": explanation.summary,
-        "nextChangeAt": explanation.next_change_at,
+        "nextChangeAt": None if next_change_at is None else datetime.fromtimestamp(next_change_at, tz=UTC).isoformat(),
         "children": [explanation_to_json(child) for child in explanation.children],
     }
 

@@ -136,7 +136,11 @@ _OUTCOMES = {
 
 
 def identifier_of_kind(kind: IdKind, value: str) -> Identifier | str:
-    """The identifier `value` names, or why it names nobody (a message starting with the kind)."""
+    """The identifier `value` names, or why it names nobody (a message starting with the kind).
+
+    Surrounding whitespace is not part of an identifier (a CSV cell or a
+    pasted list often carries some), wherever the identifiers come from."""
+    value = value.strip()
     if kind is IdKind.CIO_ID and value.startswith(CIO_PREFIX):
         # The Track API writes internal ids as cio_<id>; accept that form too.
         value = value[len(CIO_PREFIX) :]

@@ -189,6 +189,20 @@ def referrers_of(segment_id: str, segments: list[Segment]) -> list[Segment]:
     ]
 
 
+def dependents_of(segment_id: str, segments: list[Segment]) -> list[Segment]:
+    """Every segment whose condition refers to this one, directly or through
+    others, each after the dependents it refers to (cycles are refused on save)."""
+    found: list[Segment] = []
+    frontier = [segment_id]
+    while frontier:
+        for referrer in referrers_of(frontier.pop(0), segments):
+            if referrer in found:
+                found.remove(referrer)  # it also refers to a later one: it comes after that
+            found.append(referrer)
+            frontier.append(referrer.id)
+    return found
+
+
 # -- validation ----------------------------------------------------------------
 
 
@@ -298,10 +312,6 @@ class SegmentService:
             else:
                 condition = _validated_condition(patch.condition, others=segments, self_id=segment_id, problems=problems)
                 if condition is not None and not same_value(condition, segment.condition):
-                    # Referrers were validated and built against this condition.
-                    referrers = referrers_of(segment_id, segments)
-                    if referrers:
-                        raise SegmentInUse(segment_id, referrers, "change the condition of")
                     changes.update(condition=condition, state=str(SegmentState.BUILDING), failure=None)
         if problems:
             raise SegmentInvalid(problems)
@@ -312,10 +322,21 @@ class SegmentService:
         if not changes:
             return segment
         changes["updatedAt"] = self._clock.now()
+        # Segments referring to this one are rebuilt after it, each diffed
+        # against its stored members, so their history records who moved.
+        # They are marked first: a crash before the condition is saved only
+        # rebuilds them unchanged, and start-up resumes segments left BUILDING.
+        dependents = dependents_of(segment_id, segments) if "condition" in changes else []
+        for dependent in dependents:
+            await self._db[SEGMENTS].update_one(
+                {"_id": dependent.id, "ws": workspace_id}, {"$set": {"state": str(SegmentState.BUILDING), "failure": None}}
+            )
         await self._db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": changes})
         updated = await get_segment(self._db, workspace_id, segment_id)
         if "condition" in changes:
             self._engine.segment_saved(updated)
+            for dependent in dependents:
+                self._engine.segment_saved(await get_segment(self._db, workspace_id, dependent.id))
         return updated
 
     async def delete(self, workspace_id: str, segment_id: str) -> Segment:

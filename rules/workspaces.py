@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from rules.collections import API_KEYS, WORKSPACES
+from rules.collections import API_KEYS, WORKSPACE_DATA, WORKSPACES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,18 +52,80 @@ async def create_workspace(db: Any, name: str, *, now: float) -> NewWorkspace:
     if not name:
         raise ValueError("workspace name must not be empty")
     workspace = Workspace(id=f"ws_{secrets.token_hex(8)}", name=name, site_id=secrets.token_hex(10))
-    track_key = f"trk_{secrets.token_urlsafe(24)}"
-    app_key = f"app_{secrets.token_urlsafe(32)}"
+    track_key, app_key = _new_key(KeyKind.TRACK), _new_key(KeyKind.APP)
     await db[WORKSPACES].insert_many(
         [{"_id": workspace.id, "name": name, "siteId": workspace.site_id, "createdAt": now}]
     )
-    await db[API_KEYS].insert_many(
-        [
-            {"_id": key_digest(track_key), "workspaceId": workspace.id, "kind": "track"},
-            {"_id": key_digest(app_key), "workspaceId": workspace.id, "kind": "app"},
-        ]
+    await db[API_KEYS].insert_many([_key_document(workspace.id, key, now=now) for key in (track_key, app_key)])
+    return NewWorkspace(workspace=workspace, track_api_key=track_key.value, app_api_key=app_key.value)
+
+
+class KeyKind(StrEnum):
+    TRACK = "track"
+    APP = "app"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiKey:
+    kind: KeyKind
+    value: str
+
+
+_KEY_PREFIX_AND_BYTES = {KeyKind.TRACK: ("trk_", 24), KeyKind.APP: ("app_", 32)}
+
+
+def _new_key(kind: KeyKind) -> ApiKey:
+    prefix, size = _KEY_PREFIX_AND_BYTES[kind]
+    return ApiKey(kind=kind, value=f"{prefix}{secrets.token_urlsafe(size)}")
+
+
+def _key_document(workspace_id: str, key: ApiKey, *, now: float) -> dict[str, Any]:
+    return {"_id": key_digest(key.value), "workspaceId": workspace_id, "kind": key.kind.value, "createdAt": now}
+
+
+class WorkspaceNotFound(ValueError):
+    def __init__(self, workspace_id: str) -> None:
+        super().__init__(f"no workspace {workspace_id} (see: segments workspace list)")
+
+
+async def find_workspace(db: Any, workspace_id: str) -> Workspace:
+    doc = await db[WORKSPACES].find_one({"_id": workspace_id})
+    if doc is None:
+        raise WorkspaceNotFound(workspace_id)
+    return _workspace(doc)
+
+
+async def rotate_keys(db: Any, workspace_id: str, kinds: list[KeyKind], *, now: float) -> list[ApiKey]:
+    """New keys of these kinds; the workspace's previous keys of these kinds stop working at once.
+
+    The new key is written before the old ones are deleted, so a crash in
+    between leaves a working key (both, until the rotation is run again),
+    never none. Every request authenticates against `api_keys`; nothing
+    caches a key.
+    """
+    await find_workspace(db, workspace_id)
+    keys = [_new_key(kind) for kind in dict.fromkeys(kinds)]
+    await db[API_KEYS].insert_many([_key_document(workspace_id, key, now=now) for key in keys])
+    await db[API_KEYS].delete_many(
+        {
+            "workspaceId": workspace_id,
+            "kind": {"$in": [key.kind.value for key in keys]},
+            "_id": {"$nin": [key_digest(key.value) for key in keys]},
+        }
     )
-    return NewWorkspace(workspace=workspace, track_api_key=track_key, app_api_key=app_key)
+    return keys
+
+
+async def delete_workspace(db: Any, workspace_id: str) -> dict[str, int]:
+    """Delete the workspace, its keys and all its data: documents deleted per collection.
+
+    Keys go first, so nothing can write into the workspace while its data is removed."""
+    workspace = await find_workspace(db, workspace_id)
+    deleted = {API_KEYS: (await db[API_KEYS].delete_many({"workspaceId": workspace.id})).deleted_count}
+    for collection in WORKSPACE_DATA:
+        deleted[collection] = (await db[collection].delete_many({"ws": workspace.id})).deleted_count
+    await db[WORKSPACES].delete_one({"_id": workspace.id})
+    return deleted
 
 
 async def authenticate_track(db: Any, site_id: str, track_api_key: str) -> Workspace | None:

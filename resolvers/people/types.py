@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from resolvers.context import Info
-from resolvers.pagination import Connection, SortOrder, paginate
+from resolvers.loaders import NEWEST_DELIVERIES_FIRST, NEWEST_EVENTS_FIRST, ActivityKey, FirstPageKey
+from resolvers.pagination import Connection, SortOrder, connection_of, page_size, paginate
 from resolvers.scalars import JSON, datetime_from_stored
 from rules.collections import DELIVERIES, EVENTS
 from rules.ingest_documents import DELIVERY_METRICS
 
 if TYPE_CHECKING:
-    from resolvers.segments.types import MembershipChange, PersonSegment
+    from strawberry.dataloader import DataLoader
 
-NEWEST_EVENTS_FIRST = SortOrder(fields=(("ts", -1), ("_id", -1)))
-NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
+    from resolvers.segments.types import MembershipChange, PersonSegment
 
 
 @strawberry.enum(description="What an event records: a custom event, a page view (name is the URL) or a screen view.")
@@ -133,10 +133,38 @@ class Person:
             suppressed=doc.get("suppressed"),
         )
 
-    def _activity_match(self, info: Info) -> dict[str, Any]:
-        # `personId` first: the embedded store uses the index of a filter's first key
-        # (a person's events among 20,000: 1 ms this way, 178 ms with `ws` first).
-        return {"personId": self.cio_id, "ws": info.context.workspace.id}
+    async def _activity(
+        self,
+        info: Info,
+        collection: str,
+        order: SortOrder,
+        loaders: tuple[DataLoader, DataLoader],
+        *,
+        filters: dict[str, Any],
+        first: int | None,
+        after: str | None,
+        to_node: Any,
+    ) -> Connection:
+        """A page of the person's activity. First pages (what a list of people
+        shows) go through the request's loaders, batched across people; later
+        pages are one person's own query."""
+        max_page_size = info.context.services.settings.max_page_size
+        if after is not None:
+            # `personId` first: the embedded store uses the index of a filter's first key
+            # (a person's events among 20,000: 1 ms this way, 178 ms with `ws` first).
+            match = {"personId": self.cio_id, "ws": info.context.workspace.id, **filters}
+            return await paginate(
+                info.context.db[collection], match=match, order=order, first=first, after=after,
+                max_page_size=max_page_size, to_node=to_node,
+            )
+        size = page_size(first, max_page_size=max_page_size)
+        first_page, count = loaders
+        key = ActivityKey(person_id=str(self.cio_id), filters=tuple(sorted(filters.items())))
+        # One more document than the page tells whether a next page exists.
+        documents = await first_page.load(FirstPageKey(person_id=key.person_id, filters=key.filters, size=size + 1))
+        return connection_of(
+            documents, size=size, after=None, order=order, to_node=to_node, count_matching=lambda: count.load(key)
+        )
 
     @strawberry.field
     async def devices(self, info: Info) -> list[Device]:
@@ -152,31 +180,23 @@ class Person:
         type: EventType | None = None,
         name: str | None = None,
     ) -> Connection[Event]:
-        match: dict[str, Any] = self._activity_match(info)
+        filters: dict[str, Any] = {}
         if type is not None:
-            match["type"] = type.value
+            filters["type"] = type.value
         if name is not None:
-            match["name"] = name
-        return await paginate(
-            info.context.db[EVENTS],
-            match=match,
-            order=NEWEST_EVENTS_FIRST,
-            first=first,
-            after=after,
-            max_page_size=info.context.services.settings.max_page_size,
-            to_node=Event.from_document,
+            filters["name"] = name
+        loaders = info.context.loaders
+        return await self._activity(
+            info, EVENTS, NEWEST_EVENTS_FIRST, (loaders.events_first_page, loaders.events_count),
+            filters=filters, first=first, after=after, to_node=Event.from_document,
         )
 
     @strawberry.field(description="Messages sent to the person, newest first.")
     async def deliveries(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Delivery]:
-        return await paginate(
-            info.context.db[DELIVERIES],
-            match=self._activity_match(info),
-            order=NEWEST_DELIVERIES_FIRST,
-            first=first,
-            after=after,
-            max_page_size=info.context.services.settings.max_page_size,
-            to_node=Delivery.from_document,
+        loaders = info.context.loaders
+        return await self._activity(
+            info, DELIVERIES, NEWEST_DELIVERIES_FIRST, (loaders.deliveries_first_page, loaders.deliveries_count),
+            filters={}, first=first, after=after, to_node=Delivery.from_document,
         )
 
     @strawberry.field(description="The segments the person is in, with when they entered.")

@@ -7,6 +7,7 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.errors import NotFoundError
+from resolvers.scalars import JSON
 from resolvers.segments.conditions import ConditionInput, condition_input_to_json
 from resolvers.segments.types import (
     ConflictError,
@@ -19,6 +20,7 @@ from resolvers.segments.types import (
     validation_error,
 )
 from rules.segments import (
+    InputProblem,
     SegmentDraft,
     SegmentInUse,
     SegmentInvalid,
@@ -29,12 +31,19 @@ from rules.segments import (
 from rules.segments import SegmentType as SegmentTypeValue
 
 
+CONDITION_JSON = (
+    "The condition in its JSON form, as Segment.condition returns it (camelCase operators), instead of `condition`: "
+    "a saved condition round-trips unchanged."
+)
+
+
 @strawberry.input
 class CreateSegmentInput:
     name: str
     description: str | None = None
     type: SegmentType = SegmentTypeValue.DATA_DRIVEN
-    condition: ConditionInput | None = strawberry.field(default=None, description="Required for DATA_DRIVEN, absent for MANUAL.")
+    condition: ConditionInput | None = strawberry.field(default=None, description="Required for DATA_DRIVEN (or conditionJson), absent for MANUAL.")
+    condition_json: JSON | None = strawberry.field(default=None, description=CONDITION_JSON)
 
 
 @strawberry.input(description="Fields to change; absent fields stay as they are.")
@@ -42,8 +51,9 @@ class UpdateSegmentInput:
     name: str | None = None
     description: str | None = None
     condition: ConditionInput | None = strawberry.field(
-        default=None, description="A new condition rebuilds the segment; refused while other segments refer to it."
+        default=None, description="A new condition rebuilds the segment, then the segments referring to it."
     )
+    condition_json: JSON | None = strawberry.field(default=None, description=CONDITION_JSON)
 
 
 def _service(info: Info) -> SegmentService:
@@ -54,21 +64,28 @@ def _conflict(error: SegmentInUse) -> ConflictError:
     return ConflictError(message=str(error), segment_ids=[strawberry.ID(s.id) for s in error.referrers])
 
 
-def _condition_json(condition: ConditionInput | None) -> object | None:
-    return None if condition is None else condition_input_to_json(condition)
+def _condition_json(input: CreateSegmentInput | UpdateSegmentInput) -> object | None:
+    """The condition given in either form, or None; both at once is refused."""
+    if input.condition is not None and input.condition_json is not None:
+        raise SegmentInvalid(
+            [InputProblem(code="NOT_ALLOWED", path="/conditionJson", message="give condition or conditionJson, not both")]
+        )
+    if input.condition_json is not None:
+        return input.condition_json
+    return None if input.condition is None else condition_input_to_json(input.condition)
 
 
 @strawberry.type
 class SegmentsMutation:
     @strawberry.mutation(description="Creates a segment; a DATA_DRIVEN one starts BUILDING its members.")
     async def create_segment(self, info: Info, input: CreateSegmentInput) -> SegmentResult:
-        draft = SegmentDraft(
-            name=input.name,
-            description=input.description,
-            type=SegmentTypeValue(input.type),
-            condition=_condition_json(input.condition),
-        )
         try:
+            draft = SegmentDraft(
+                name=input.name,
+                description=input.description,
+                type=SegmentTypeValue(input.type),
+                condition=_condition_json(input),
+            )
             segment = await _service(info).create(info.context.workspace.id, draft)
         except SegmentInvalid as invalid:
             return validation_error(invalid.problems, prefix="/input")
@@ -76,8 +93,8 @@ class SegmentsMutation:
 
     @strawberry.mutation
     async def update_segment(self, info: Info, id: strawberry.ID, input: UpdateSegmentInput) -> SegmentResult:
-        patch = SegmentPatch(name=input.name, description=input.description, condition=_condition_json(input.condition))
         try:
+            patch = SegmentPatch(name=input.name, description=input.description, condition=_condition_json(input))
             segment = await _service(info).update(info.context.workspace.id, str(id), patch)
         except SegmentInvalid as invalid:
             return validation_error(invalid.problems, prefix="/input")

@@ -17,7 +17,7 @@ from rules.changefeed import ChangeKind
 from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
 from rules.membership import MembershipEngine
 from rules.membership_history import SeriesInvalid, count_history, members_as_of, series_moments
-from rules.segments import InputProblem, list_segments
+from rules.segments import InputProblem
 from rules.segments import Segment as SegmentRecord
 from rules.segments import SegmentState as SegmentStateValue
 from rules.segments import SegmentType as SegmentTypeValue
@@ -289,15 +289,12 @@ def validation_error(problems: list[InputProblem], *, prefix: str = "") -> Valid
 
 async def segments_of_person(info: Info, person_id: str) -> list[PersonSegment]:
     """`Person.segments`: the person's memberships, oldest first."""
-    workspace_id = info.context.workspace.id
-    memberships = await (
-        info.context.db[MEMBERSHIPS]
-        .find({"personId": person_id, "ws": workspace_id})
-        .sort([("enteredAt", 1), ("_id", 1)])
-        .to_list()
-    )
+    loaders = info.context.loaders
+    memberships = await loaders.memberships_by_person.load(person_id)
     segments = {
-        s.id: s for s in await list_segments(info.context.db, workspace_id) if s.id in {m["segmentId"] for m in memberships}
+        s.id: s
+        for s in await loaders.segments_of_workspace.load(info.context.workspace.id)
+        if s.id in {m["segmentId"] for m in memberships}
     }
     return [
         PersonSegment(segment=Segment.from_record(segments[m["segmentId"]]), entered_at=datetime_from_stored(m["enteredAt"]))

@@ -1,0 +1,1 @@
+"""The caller's workspace over GraphQL: which one the key opens, and key rotation."""
