@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.services import Services
-from api.track import _Refused, _writer, parse_json_body
+from api.track import _Refused, _writer, parse_json_body, read_capped
 from rules.ingest import Rejected
 from rules.ingest_operations import IngestError, Operation
 from rules.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
@@ -48,13 +48,7 @@ def _error(status: int, message: str, errors: list[IngestError] = ()) -> JSONRes
 
 async def _raw_body(request: Request, limit: int) -> bytes:
     """The body, gunzipped if it says so; 400 beyond `limit` bytes (compressed or not)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(400, f"body: larger than {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await read_capped(request, limit)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return raw

@@ -95,15 +95,20 @@ def _finite_float(text: str) -> float:
     return value
 
 
-async def _json_body(request: Request, limit: int, *, optional: bool = False) -> Any:
-    """The parsed body; `optional` bodies may be empty (a DELETE with or without `{}`)."""
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The raw body, read as it streams in; _Refused(400) as soon as it passes `limit` bytes."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise _Refused(400, f"body: larger than {limit} bytes")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request, limit: int, *, optional: bool = False) -> Any:
+    """The parsed body; `optional` bodies may be empty (a DELETE with or without `{}`)."""
+    raw = await read_capped(request, limit)
     if not raw.strip() and optional:
         return {}
     return parse_json_body(raw)
