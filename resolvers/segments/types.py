@@ -30,6 +30,14 @@ MembershipChangeKind = strawberry.enum(ChangeKind, name="MembershipChangeKind")
 
 AS_OF = Annotated[datetime | None, strawberry.argument(description="A past moment: the answer from the recorded history.")]
 
+
+def _as_of_seconds(as_of: datetime) -> float:
+    """The end of the microsecond `asOf` names: stored times are finer than a
+    DateTime, so the `at` of a change, shown rounded to the microsecond and
+    passed back as `asOf`, still includes that change."""
+    return seconds_from_input(as_of) + 0.5e-6
+
+
 # Members in a stable order (person id), history newest first.
 MEMBERS_ORDER = SortOrder(fields=(("_id", 1),))
 NEWEST_CHANGES_FIRST = SortOrder(fields=(("at", -1), ("_id", -1)))
@@ -129,7 +137,7 @@ class Segment:
     async def member_count(self, info: Info, as_of: AS_OF = None) -> int:
         if as_of is None:
             return self.stored_member_count
-        return len(await members_as_of(info.context.db, info.context.workspace.id, str(self.id), seconds_from_input(as_of)))
+        return len(await members_as_of(info.context.db, info.context.workspace.id, str(self.id), _as_of_seconds(as_of)))
 
     @strawberry.field(description="The member count over time, one point per interval from `from` to `to`, for a chart.")
     async def count_history(
@@ -169,7 +177,7 @@ class Segment:
 
     async def _members_as_of(self, info: Info, first: int | None, after: str | None, as_of: datetime) -> Connection[SegmentMember]:
         size = page_size(first, max_page_size=info.context.services.settings.max_page_size)
-        entered = await members_as_of(info.context.db, info.context.workspace.id, str(self.id), seconds_from_input(as_of))
+        entered = await members_as_of(info.context.db, info.context.workspace.id, str(self.id), _as_of_seconds(as_of))
         person_ids = sorted(entered)
         if after is not None:
             (last,) = decode_cursor(after, MEMBERS_ORDER)

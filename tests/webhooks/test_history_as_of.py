@@ -69,3 +69,18 @@ def test_members_as_of_any_moment_match_what_was_live_then(service):
     assert backwards["errors"][0]["message"] == "to: must not be before from"
     bad_interval = service.graphql(ws, SERIES, {"id": segment_id, "from": _iso(start), "to": _iso(start), "interval": "FORTNIGHT"})
     assert "FORTNIGHT" in bad_interval["errors"][0]["message"]
+
+
+def test_as_of_the_shown_moment_of_a_change_includes_it(service):
+    """Stored times are finer than a DateTime: a change at ...123456.3 µs is
+    shown as ...123456 µs, and that value passed back as asOf still counts it."""
+    ws = service.create_workspace("rounding")
+    segment_id = create_segment(service, ws, "Pro", PRO)
+    _clock(service, 10.1234563)
+    with service.track(ws) as track:
+        assert track.put("/api/v1/customers/ann", json={"plan": "pro"}).status_code == 200
+    changes = gql(service, ws, """query($id: ID!) { segment(id: $id) { changes(first: 1) { edges { node { at } } } } }""",
+                  {"id": segment_id})["segment"]["changes"]["edges"]
+    shown = changes[0]["node"]["at"]
+    assert ".123456" in shown, shown  # rounded down
+    assert _members(service, ws, segment_id, shown)[1] == 1
