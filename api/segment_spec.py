@@ -28,9 +28,9 @@ from starlette.routing import Route
 
 from api.services import Services
 from api.track import _Refused, _writer, parse_json_body
-from rules.ingest import Rejected
-from rules.ingest_operations import IngestError, Operation
-from rules.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
+from rules.ingest.apply import Rejected
+from rules.ingest.operations import IngestError, Operation
+from rules.ingest.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
 from rules.workspaces import Workspace, authenticate_write_key
 
 log = logging.getLogger("segments.segment_spec")

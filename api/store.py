@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from rules.collections import BatchLookup, ensure_indexes
+from rules.store.collections import BatchLookup, ensure_indexes
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
-    # How DataLoaders read many keys at once here (rules.collections.find_grouped).
+    # How DataLoaders read many keys at once here (rules.store.collections.find_grouped).
     batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:

@@ -21,10 +21,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.services import Services
-from rules import ingest_parse as parse
-from rules.ingest import Rejected
-from rules.ingest_operations import IngestError, Operation
-from rules.ingest_writer import GroupCommitWriter
+from rules.ingest import parse
+from rules.ingest.apply import Rejected
+from rules.ingest.operations import IngestError, Operation
+from rules.ingest.group_commit import GroupCommitWriter
 from rules.workspaces import Workspace, authenticate_track
 
 log = logging.getLogger("segments.track")

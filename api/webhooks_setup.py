@@ -10,9 +10,9 @@ from pathlib import Path
 
 from api.services import Services
 from api.settings import Settings
-from rules.change_log import ChangeSignal
+from rules.membership.change_log import ChangeSignal
 from rules.clock import SystemClock
-from rules.membership import MembershipEngine
+from rules.membership.engine import MembershipEngine
 from rules.webhooks.delivery import DeliverySettings, WebhookDispatcher
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoints
 from rules.webhooks.secrets import SecretBox

@@ -39,9 +39,9 @@ import uvicorn
 from api.app import create_app
 from api.settings import Settings
 from rules.clock import SystemClock
-from rules.collections import EVENTS
+from rules.store.collections import EVENTS
 from rules.demo import load_demo
-from rules.ingest_documents import event_document, event_id
+from rules.store.documents import event_document, event_id
 from rules.workspaces import create_workspace
 
 DEMO_PEOPLE = 2000

@@ -13,8 +13,8 @@ from resolvers.context import Info
 from resolvers.loaders import NEWEST_DELIVERIES_FIRST, NEWEST_EVENTS_FIRST, ActivityKey, FirstPageKey
 from resolvers.pagination import Connection, SortOrder, connection_of, page_size, paginate
 from resolvers.scalars import JSON, datetime_from_stored
-from rules.collections import DELIVERIES, EVENTS
-from rules.ingest_documents import DELIVERY_METRICS
+from rules.store.collections import DELIVERIES, EVENTS
+from rules.store.documents import DELIVERY_METRICS
 
 if TYPE_CHECKING:
     from strawberry.dataloader import DataLoader

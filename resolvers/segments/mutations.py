@@ -19,7 +19,7 @@ from resolvers.segments.types import (
     membership_engine,
     validation_error,
 )
-from rules.segments import (
+from rules.segments.records import (
     InputProblem,
     SegmentDraft,
     SegmentInUse,
@@ -28,7 +28,7 @@ from rules.segments import (
     SegmentPatch,
     SegmentService,
 )
-from rules.segments import SegmentType as SegmentTypeValue
+from rules.segments.records import SegmentType as SegmentTypeValue
 
 
 CONDITION_JSON = (

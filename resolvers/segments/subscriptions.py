@@ -12,8 +12,8 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.segments.types import MembershipChange
-from rules.change_log import CursorInvalid, parse_cursor
-from rules.segments import find_segment
+from rules.membership.change_log import CursorInvalid, parse_cursor
+from rules.segments.records import find_segment
 
 
 @strawberry.type

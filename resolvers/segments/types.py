@@ -13,14 +13,14 @@ from resolvers.errors import Error, NotFoundError, UserError, ValidationError, V
 from resolvers.pagination import Connection, Edge, SortOrder, connection_of, decode_cursor, page_size, paginate
 from resolvers.people.types import Person
 from resolvers.scalars import JSON, datetime_from_stored, seconds_from_input
-from rules.changefeed import ChangeKind
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
-from rules.membership import MembershipEngine
-from rules.membership_history import SeriesInvalid, count_history, members_as_of, series_moments
-from rules.segments import InputProblem
-from rules.segments import Segment as SegmentRecord
-from rules.segments import SegmentState as SegmentStateValue
-from rules.segments import SegmentType as SegmentTypeValue
+from rules.membership.changefeed import ChangeKind
+from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
+from rules.membership.engine import MembershipEngine
+from rules.membership.history import SeriesInvalid, count_history, members_as_of, series_moments
+from rules.segments.records import InputProblem
+from rules.segments.records import Segment as SegmentRecord
+from rules.segments.records import SegmentState as SegmentStateValue
+from rules.segments.records import SegmentType as SegmentTypeValue
 
 SegmentType = strawberry.enum(SegmentTypeValue, name="SegmentType")
 SegmentState = strawberry.enum(

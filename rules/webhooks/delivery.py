@@ -38,10 +38,10 @@ import httpx
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from rules.change_log import ChangeSignal, changes_after, describe_changes, iso_time, stable_horizon
+from rules.membership.change_log import ChangeSignal, changes_after, describe_changes, iso_time, stable_horizon
 from rules.clock import Clock
-from rules.collections import LEASES, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
-from rules.membership_store import insert_ignoring_duplicates
+from rules.store.collections import LEASES, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
+from rules.membership.journal import insert_ignoring_duplicates
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoint
 from rules.webhooks.secrets import SecretBox
 from rules.webhooks.signing import signed_headers

@@ -20,13 +20,13 @@ import pytest
 
 from api.settings import Settings
 from api.store import open_store
-from rules.changefeed import ChangeKind, MembershipChange
+from rules.membership.changefeed import ChangeKind, MembershipChange
 from rules.clock import SystemClock
-from rules.identifiers import person_identity_documents
-from rules.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
-from rules.membership import MembershipEngine
-from rules.membership_store import write_changes
-from rules.segments import SegmentDraft, SegmentService, SegmentType
+from rules.people.identifiers import person_identity_documents
+from rules.store.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
+from rules.membership.engine import MembershipEngine
+from rules.membership.journal import write_changes
+from rules.segments.records import SegmentDraft, SegmentService, SegmentType
 from tests.api.manual_helpers import import_csv
 from tests.fault.service import Service, create_workspace_in
 

@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 
 from rules.clock import FakeClock
-from rules.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, MEMBERSHIPS, PEOPLE
-from rules.compile import matching_person_ids
-from rules.membership import MembershipEngine
-from rules.parse import parse_condition
-from rules.segments import (
+from rules.store.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, MEMBERSHIPS, PEOPLE
+from rules.conditions.compile import matching_person_ids
+from rules.membership.engine import MembershipEngine
+from rules.conditions.parse import parse_condition
+from rules.segments.records import (
     SegmentDraft,
     SegmentInUse,
     SegmentInvalid,
@@ -173,7 +173,7 @@ async def test_writes_interrupted_by_a_crash_are_finished_on_start(db, engine):
     segment = await service(db, engine).create(WS, SegmentDraft(name="Half built", condition=condition))
     await engine.wait_for_builds()
     await crash_before_rows(db, segment.id, ["p10", "p11"])
-    from rules.collections import SEGMENTS
+    from rules.store.collections import SEGMENTS
 
     await db[SEGMENTS].update_one({"_id": segment.id}, {"$set": {"state": "BUILDING"}})
     # An incremental change interrupted the same way.
@@ -226,7 +226,7 @@ async def test_interrupted_builds_resume_referenced_segments_first(db, engine):
     follower = await segments.create(WS, SegmentDraft(name="Follower", condition={"segment": {"id": base.id}}))
     await engine.wait_for_builds()
     # Both interrupted, the base with its members lost: the follower must wait for it.
-    from rules.collections import SEGMENTS
+    from rules.store.collections import SEGMENTS
 
     await db[MEMBERSHIPS].delete_many({"segmentId": base.id})
     await db[SEGMENTS].update_many({"ws": WS}, {"$set": {"state": "BUILDING"}})

@@ -1,5 +1,5 @@
 """Segment-spec messages (identify, track, page, screen, alias, group) ->
-validated Track API operations (rules.ingest_operations).
+validated Track API operations (rules.ingest.operations).
 
 The mapping is documented field by field in docs/segment-spec.md. In short:
 `userId` is the person's profile id and `anonymousId` their anonymous id;
@@ -29,10 +29,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from rules.identifiers import MAX_IDENTIFIER_BYTES, Identifier, IdKind
-from rules.ingest_documents import RESERVED_ATTRIBUTE_KEYS
-from rules.ingest_operations import AddDevice, IngestError, Operation
-from rules.ingest_parse import (
+from rules.people.identifiers import MAX_IDENTIFIER_BYTES, Identifier, IdKind
+from rules.store.documents import RESERVED_ATTRIBUTE_KEYS
+from rules.ingest.operations import AddDevice, IngestError, Operation
+from rules.ingest.parse import (
     MAX_EVENT_NAME_BYTES,
     MAX_METADATA_BYTES,
     MAX_PAGE_URL_BYTES,

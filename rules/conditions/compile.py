@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from functools import singledispatch
 from typing import Any
 
-from rules.collections import MEMBERSHIPS, PEOPLE
-from rules.lowering import ActivityCount, lower
-from rules.model import (
+from rules.store.collections import MEMBERSHIPS, PEOPLE
+from rules.conditions.lowering import ActivityCount, lower
+from rules.conditions.model import (
     NEGATED,
     ORDER_OPERATORS,
     All,

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from rules.collections import MEMBERSHIPS, PEOPLE
+from rules.store.collections import MEMBERSHIPS, PEOPLE
 
 # People read concurrently per round (MongoDB spreads them over its pool).
 LOOKUP_BATCH = 200

@@ -32,7 +32,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
-from rules.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS, find_by_ids
+from rules.store.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS, find_by_ids
 
 log = logging.getLogger("segments")
 

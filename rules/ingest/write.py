@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from rules.collections import EVENTS, IDENTITIES
-from rules.ingest_state import Journal, Table
+from rules.store.collections import EVENTS, IDENTITIES
+from rules.ingest.working_set import Journal, Table
 from rules.json_values import same_value
 
 DUPLICATE_KEY = 11000

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from functools import singledispatch
 from typing import Any
 
-from rules import regex
-from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
+from rules.conditions import regex
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.json_values import same_value
-from rules.lowering import ActivityCount, lower
-from rules.parse import duration_json
-from rules.model import (
+from rules.conditions.lowering import ActivityCount, lower
+from rules.conditions.parse import duration_json
+from rules.conditions.model import (
     NEGATED,
     ORDER_OPERATORS,
     RELATIVE_TIME_OPERATORS,

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rules.collections import IDENTITIES, PEOPLE, find_by_ids
+from rules.store.collections import IDENTITIES, PEOPLE, find_by_ids
 
 # Customer.io: ids and emails are at most 150 bytes.
 MAX_IDENTIFIER_BYTES = 150
@@ -87,7 +87,7 @@ def anonymous_key(workspace_id: str, anonymous_id: str) -> str:
 
 def identity_document(workspace_id: str, kind: str, value: str, person_id: str) -> dict[str, Any]:
     doc_id = identity_key(workspace_id, kind, value)
-    # `key` repeats the `_id` without the workspace, for indexed lookups (rules.collections.find_by_ids).
+    # `key` repeats the `_id` without the workspace, for indexed lookups (rules.store.collections.find_by_ids).
     return {"_id": doc_id, "ws": workspace_id, "personId": person_id, "key": doc_id.split("|", 1)[1]}
 
 

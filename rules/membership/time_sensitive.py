@@ -24,9 +24,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS, PEOPLE
-from rules.dependencies import Dependencies
-from rules.model import RELATIVE_TIME_OPERATORS, AttributeCondition, Condition, Metric, Predicate, TimeWindow
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, PEOPLE
+from rules.conditions.dependencies import Dependencies
+from rules.conditions.model import RELATIVE_TIME_OPERATORS, AttributeCondition, Condition, Metric, Predicate, TimeWindow
 
 
 def _parts(node: object) -> Iterator[object]:

@@ -15,9 +15,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from rules.collections import EXPORTS
-from rules.csv_export import ExportInvalid, attribute_paths
-from rules.people_search import PeopleSearchInvalid, matching_people, parse_filter
+from rules.store.collections import EXPORTS
+from rules.people.csv_export import ExportInvalid, attribute_paths
+from rules.people.search import PeopleSearchInvalid, matching_people, parse_filter
 
 DOWNLOAD_LINK_SECONDS = 15 * 60
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from rules.collections import IDENTITIES, PEOPLE
-from rules.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, identity_key, resolve_people
-from rules.membership import MembershipEngine, NotAManualSegment
-from rules.segments import Segment, SegmentType, get_segment
+from rules.store.collections import IDENTITIES, PEOPLE
+from rules.people.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, identity_key, resolve_people
+from rules.membership.engine import MembershipEngine, NotAManualSegment
+from rules.segments.records import Segment, SegmentType, get_segment
 
 # Customer.io's limit for add_customers / remove_customers, kept for GraphQL too.
 MAX_IDENTIFIERS_PER_CHANGE = 1_000

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from rules.regex import pattern_problem
+from rules.conditions.regex import pattern_problem
 
 
 class ErrorCode(StrEnum):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from rules.dependencies import dependencies
-from rules.model import (
+from rules.conditions.dependencies import dependencies
+from rules.conditions.model import (
     All,
     AnyOf,
     AttributeCondition,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rules.changefeed import ChangeKind
-from rules.collections import MEMBERSHIP_CHANGES
+from rules.membership.changefeed import ChangeKind
+from rules.store.collections import MEMBERSHIP_CHANGES
 
 MAX_SERIES_POINTS = 1000
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import singledispatch
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS
-from rules.model import (
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS
+from rules.conditions.model import (
     Count,
     DeviceCondition,
     EventCondition,

@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
-from rules.identifiers import Identifier, IdKind, anonymous_key, identity_document, identity_key, new_cio_id
-from rules.ingest_documents import (
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
+from rules.people.identifiers import Identifier, IdKind, anonymous_key, identity_document, identity_key, new_cio_id
+from rules.store.documents import (
     delivery_document,
     delivery_key,
     device_document,
@@ -36,7 +36,7 @@ from rules.ingest_documents import (
     event_id,
     person_document,
 )
-from rules.ingest_operations import (
+from rules.ingest.operations import (
     UNSET,
     AddDevice,
     DeleteDevice,
@@ -49,8 +49,8 @@ from rules.ingest_operations import (
     SetSuppressed,
     TrackEvent,
 )
-from rules.ingest_state import Journal, SetOperation, Table
-from rules.ingest_write import IdentityTaken, write_changes
+from rules.ingest.working_set import Journal, SetOperation, Table
+from rules.ingest.write import IdentityTaken, write_changes
 from rules.json_values import same_value
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity

@@ -1,7 +1,7 @@
 """Segments: the repository over the `segments` collection and the service
 that creates, changes and deletes them.
 
-A data-driven segment's condition is validated with `rules.parse` against
+A data-driven segment's condition is validated with `rules.conditions.parse` against
 the workspace's other segments (missing references and cycles are refused)
 and stored in its canonical JSON form. Saving hands the segment to the
 membership engine, which builds its membership in the background; see
@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
-from rules.dependencies import dependencies
+from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
+from rules.conditions.dependencies import dependencies
 from rules.json_values import same_value
-from rules.model import Condition
-from rules.parse import ConditionInvalid, condition_to_json, parse_condition
+from rules.conditions.model import Condition
+from rules.conditions.parse import ConditionInvalid, condition_to_json, parse_condition
 
 if TYPE_CHECKING:
     from rules.clock import Clock
-    from rules.membership import MembershipEngine
+    from rules.membership.engine import MembershipEngine
 
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 2000

@@ -3,7 +3,7 @@ condition says, and records every change.
 
 Three ways membership moves (docs/segments.md):
 - builds: a new or changed data-driven segment is computed in bulk with the
-  compiled pipelines (`rules.compile`), diffed against the stored members,
+  compiled pipelines (`rules.conditions.compile`), diffed against the stored members,
   and the difference written as changes; in the background, one build per
   segment at a time;
 - incremental: ingestion reports which people changed and what kind of
@@ -27,14 +27,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rules.changefeed import Changefeed, ChangeKind, MembershipChange
+from rules.membership.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
-from rules.collections import SCHEDULES, SEGMENTS
-from rules.compile import matching_person_ids
-from rules.dependencies import Dependencies, affected_by, dependencies
-from rules.evaluate import PersonData, evaluate, load_person_data
+from rules.store.collections import SCHEDULES, SEGMENTS
+from rules.conditions.compile import matching_person_ids
+from rules.conditions.dependencies import Dependencies, affected_by, dependencies
+from rules.conditions.evaluate import PersonData, evaluate, load_person_data
 from rules.faults import fault_point
-from rules.membership_store import (
+from rules.membership.journal import (
     ScheduleEntry,
     apply_pending_changes,
     delete_by_ids,
@@ -46,9 +46,9 @@ from rules.membership_store import (
     write_changes,
     write_schedules,
 )
-from rules.membership_time import time_sensitive_people
-from rules.model import Condition
-from rules.segments import (
+from rules.membership.time_sensitive import time_sensitive_people
+from rules.conditions.model import Condition
+from rules.segments.records import (
     Segment,
     SegmentState,
     SegmentType,

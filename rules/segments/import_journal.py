@@ -20,10 +20,10 @@ import secrets
 from itertools import batched
 from typing import Any
 
-from rules.collections import IMPORT_JOURNAL
+from rules.store.collections import IMPORT_JOURNAL
 from rules.faults import fault_point
-from rules.manual import APPLY_CHUNK, ManualChanges
-from rules.membership import MembershipEngine
+from rules.segments.manual import APPLY_CHUNK, ManualChanges
+from rules.membership.engine import MembershipEngine
 
 ADD, REMOVE = "add", "remove"
 

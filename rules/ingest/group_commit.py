@@ -1,7 +1,7 @@
 """Group commit: concurrent Track API requests of a workspace are written together.
 
 Each request waits at most `linger` seconds for others to join it; the group
-is applied with rules.ingest.apply_requests (all-or-nothing per request,
+is applied with rules.ingest.apply.apply_requests (all-or-nothing per request,
 grouped writes for all), the change listeners are told what changed, and
 only then does each request get its outcome. On the embedded engine a lone
 new document costs a whole-collection scan (0.1 s at 20,000 events), so
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from rules.clock import Clock
-from rules.ingest import Accepted, Outcome, apply_requests
-from rules.ingest_operations import Operation
+from rules.ingest.apply import Accepted, Outcome, apply_requests
+from rules.ingest.operations import Operation
 
 log = logging.getLogger("segments.ingest")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.identifiers import Identifier
+from rules.people.identifiers import Identifier
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import singledispatch
 
-from rules.model import (
+from rules.conditions.model import (
     RELATIVE_TIME_OPERATORS,
     All,
     AnyOf,

@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from rules.collections import PEOPLE
-from rules.membership_store import member_ids
-from rules.segment_people import segment_people
-from rules.segments import find_segment
+from rules.store.collections import PEOPLE
+from rules.membership.journal import member_ids
+from rules.people.segment_members import segment_people
+from rules.segments.records import find_segment
 
 # Attribute paths are dot-separated names; `$` would reach into operators.
 ATTRIBUTE_PATH = re.compile(r"[^.$\s][^.$]*(\.[^.$\s][^.$]*)*")

@@ -15,7 +15,7 @@ batched (`insert_many`, `bulk_write`): the embedded store scans a whole
 collection for each single-document insert. Deletes go as `bulk_write` of
 `DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
 long `$in` into an expression SQLite rejects (500 ids), and both embedded
-engines answer `$in` slowly (see `rules.collections.find_by_ids`).
+engines answer `$in` slowly (see `rules.store.collections.find_by_ids`).
 
 Every change record also gets a sequence number (`seq`) and every marker
 the `floor` below which readers of the history wait while the write is
@@ -34,9 +34,9 @@ from typing import Any
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from rules.change_log import allocate_sequence, current_sequence
-from rules.changefeed import ChangeKind, MembershipChange
-from rules.collections import (
+from rules.membership.change_log import allocate_sequence, current_sequence
+from rules.membership.changefeed import ChangeKind, MembershipChange
+from rules.store.collections import (
     MEMBERSHIP_CHANGES,
     MEMBERSHIP_WRITES,
     MEMBERSHIPS,

@@ -29,11 +29,11 @@ from enum import StrEnum
 from itertools import batched, chain
 from typing import Any, BinaryIO
 
-from rules.identifiers import IdKind, Identifier
-from rules.import_journal import apply_import
-from rules.manual import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
-from rules.membership import MembershipEngine
-from rules.membership_store import member_ids
+from rules.people.identifiers import IdKind, Identifier
+from rules.segments.import_journal import apply_import
+from rules.segments.manual import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
+from rules.membership.engine import MembershipEngine
+from rules.membership.journal import member_ids
 
 # Rows resolved per round trip, and changes written per engine call: large
 # enough to batch well, small enough that the in-process store does not hold

@@ -1,4 +1,4 @@
-"""JSON bodies of the Track API -> validated operations (rules.ingest_operations).
+"""JSON bodies of the Track API -> validated operations (rules.ingest.operations).
 
 Customer.io's documented limits apply: at most 300 attributes per request,
 attribute names up to 150 bytes and values up to 1000 bytes, event names up
@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from rules.identifiers import (
+from rules.people.identifiers import (
     MAX_IDENTIFIER_BYTES,
     Identifier,
     IdKind,
@@ -21,8 +21,8 @@ from rules.identifiers import (
     identifier_problem,
     parse_identifier,
 )
-from rules.ingest_documents import DELIVERY_METRICS, EVENT_TYPES, RESERVED_ATTRIBUTE_KEYS
-from rules.ingest_operations import (
+from rules.store.documents import DELIVERY_METRICS, EVENT_TYPES, RESERVED_ATTRIBUTE_KEYS
+from rules.ingest.operations import (
     UNSET,
     AddDevice,
     DeleteDevice,
