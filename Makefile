@@ -61,7 +61,7 @@ test-mongodb: $(STAMP) $(NODE_STAMP)
 
 # Rewrites the committed GraphQL schema artifact.
 schema: $(STAMP)
-	$(PY) -m resolvers.print_schema > schema.graphql
+	$(PY) -m api.print_schema > schema.graphql
 
 bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec bench-people
 

@@ -43,17 +43,16 @@ from rules.people.search import PeopleSearchInvalid, matching_people, parse_filt
 from rules.people.segment_members import segment_people
 from rules.segments.records import (
     Segment,
-    SegmentDraft,
     SegmentInUse,
     SegmentInvalid,
     SegmentNotFound,
-    SegmentService,
     SegmentState,
     SegmentType,
     find_segment,
     list_segments,
     referrers_of,
 )
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import Workspace
 
 log = logging.getLogger("segments.app_api")

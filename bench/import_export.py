@@ -35,7 +35,8 @@ from rules.people.identifiers import new_cio_id, person_identity_documents
 from rules.store.documents import person_document
 from rules.membership.engine import MembershipEngine
 from rules.people.segment_members import all_segment_people
-from rules.segments.records import SegmentDraft, SegmentService, SegmentType
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import create_workspace
 
 SEED_CHUNK = 1_000

@@ -10,8 +10,8 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.pagination import Connection, SortOrder, connection_of, decode_cursor, page_size, paginate
-from resolvers.people.types import Person
 from resolvers.segments.people_search import segment_people_connection
+from resolvers.segments.types import Person
 from resolvers.scalars import JSON
 from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
 from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key

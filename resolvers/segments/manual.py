@@ -13,8 +13,7 @@ from strawberry.file_uploads import Upload
 from resolvers.context import Info
 from resolvers.limits import upload_size
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
-from resolvers.people.types import Person
-from resolvers.segments.types import Segment, membership_engine
+from resolvers.segments.types import Person, Segment, membership_engine
 from resolvers.segments.types import _person as person_by_id
 from rules.segments.csv_import import CsvImportError, ImportReport, import_members
 from rules.segments.csv_import import ImportMode as ImportModeValue

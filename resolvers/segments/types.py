@@ -1,4 +1,8 @@
-"""GraphQL types of segments, their members and their history."""
+"""GraphQL types of segments, their members and their history, and the
+schema's `Person`: a person's own fields (resolvers/people/types.py) plus
+the segments they are in. Segment types are built on people and a person's
+segments are segment types, so the joining type lives here and the people
+module never imports this one."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, UserError, ValidationError, ValidationProblem
 from resolvers.pagination import Connection, Edge, SortOrder, connection_of, decode_cursor, page_size, paginate
-from resolvers.people.types import Person
+from resolvers.people.types import PersonFields
 from resolvers.scalars import JSON, datetime_from_stored, seconds_from_input
 from rules.membership.changefeed import ChangeKind
 from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
@@ -48,6 +52,19 @@ async def _person(info: Info, person_id: str) -> Person | None:
 class BuildProgress:
     done: int
     total: int
+
+
+@strawberry.type
+class Person(PersonFields):
+    @strawberry.field(description="The segments the person is in, with when they entered.")
+    async def segments(self, info: Info) -> list[PersonSegment]:
+        return await segments_of_person(info, str(self.cio_id))
+
+    @strawberry.field(description="The person's entries into and exits from segments, newest first.")
+    async def membership_changes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[MembershipChange]:
+        return await membership_changes_of_person(info, str(self.cio_id), first=first, after=after)
 
 
 @strawberry.type(description="A person in a segment.")

@@ -16,7 +16,8 @@ from api.store import open_store
 from rules.clock import SystemClock
 from rules.store.collections import API_KEYS, PEOPLE, SEGMENTS
 from rules.membership.engine import MembershipEngine
-from rules.segments.records import SegmentDraft, SegmentService, SegmentType
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import authenticate_app, authenticate_track
 
 

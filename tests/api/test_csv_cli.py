@@ -13,7 +13,8 @@ from rules.clock import SystemClock
 from rules.people.identifiers import new_cio_id, person_identity_documents
 from rules.store.documents import person_document
 from rules.membership.engine import MembershipEngine
-from rules.segments.records import SegmentDraft, SegmentService, SegmentType
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_cli"
 

@@ -26,7 +26,8 @@ from rules.people.identifiers import person_identity_documents
 from rules.store.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
 from rules.membership.engine import MembershipEngine
 from rules.membership.journal import write_changes
-from rules.segments.records import SegmentDraft, SegmentService, SegmentType
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from tests.api.manual_helpers import import_csv
 from tests.fault.service import Service, create_workspace_in
 

@@ -13,16 +13,8 @@ from rules.store.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITE
 from rules.conditions.compile import matching_person_ids
 from rules.membership.engine import MembershipEngine
 from rules.conditions.parse import parse_condition
-from rules.segments.records import (
-    SegmentDraft,
-    SegmentInUse,
-    SegmentInvalid,
-    SegmentPatch,
-    SegmentService,
-    SegmentState,
-    SegmentType,
-    get_segment,
-)
+from rules.segments.records import SegmentInUse, SegmentInvalid, SegmentState, SegmentType, get_segment
+from rules.segments.service import SegmentDraft, SegmentPatch, SegmentService
 
 WS = "ws_engine"
 DAY = 86_400.0

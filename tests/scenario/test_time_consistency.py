@@ -13,7 +13,7 @@ from rules.conditions.compile import matching_person_ids
 from rules.demo import load_demo
 from rules.membership.engine import MembershipEngine
 from rules.conditions.parse import parse_condition
-from rules.segments.records import SegmentDraft, SegmentService
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_time"
 HOUR = 3_600.0

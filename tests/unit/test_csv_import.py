@@ -22,7 +22,8 @@ from rules.segments.csv_import import (
 from rules.people.identifiers import IdKind, Identifier, new_cio_id, person_identity_documents
 from rules.store.documents import person_document
 from rules.membership.engine import MembershipEngine, NotAManualSegment
-from rules.segments.records import SegmentDraft, SegmentNotFound, SegmentService, SegmentType
+from rules.segments.records import SegmentNotFound, SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_test"
 
