@@ -325,7 +325,7 @@ def _import_members(args: argparse.Namespace) -> int:
     return _print_json(report.as_json())
 
 
-# The import's parameters (named as in GraphQL by rules/csv_import.py) -> this CLI's flags.
+# The import's parameters (named as in GraphQL by rules/segments/csv_import.py) -> this CLI's flags.
 IMPORT_FLAGS = {"column": "--column", "idType": "--id-type"}
 
 

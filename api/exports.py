@@ -9,7 +9,7 @@
 Both neutralise spreadsheet formulas in text cells (a leading `'`);
 `?raw=true` gives the values as stored.
 
-Rows are streamed as they are read (rules/csv_export.py), never built whole.
+Rows are streamed as they are read (rules/people/csv_export.py), never built whole.
 Errors are JSON: 401 without a valid app key, 404 for an unknown segment,
 400 for a bad parameter.
 """

@@ -7,7 +7,7 @@ the workspace's Track API key (unique per workspace, so it names the
 workspace; no site id is needed). Bodies may be gzip-compressed
 (`Content-Encoding: gzip`, as the RudderStack SDK sends by default).
 
-Messages are parsed whole (rules/segment_spec_parse.py) before anything is
+Messages are parsed whole (rules/ingest/segment_spec_parse.py) before anything is
 written; one invalid message rejects its request with 400 and nothing is
 written. Then the operations go to the Track API's group-commit writer.
 Answers: 200 `{"success": true}`; errors `{"code": ..., "message": ...}`,

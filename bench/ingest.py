@@ -165,8 +165,8 @@ PROFILE_BUCKETS = (
     ("store: find_one (by _id)", "mongoeco/api/_async/collection.py", "find_one"),
     ("store: insert_many", "mongoeco/api/_async/collection.py", "insert_many"),
     ("store: bulk_write", "mongoeco/api/_async/collection.py", "bulk_write"),
-    ("parsing and validating the batch", "rules/ingest_parse.py", "v2_batch"),
-    ("change listeners (membership engine)", "rules/ingest_writer.py", "_tell_listeners"),
+    ("parsing and validating the batch", "rules/ingest/parse.py", "v2_batch"),
+    ("change listeners (membership engine)", "rules/ingest/group_commit.py", "_tell_listeners"),
 )
 
 

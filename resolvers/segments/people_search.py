@@ -1,6 +1,6 @@
 """`people(segmentId: ...)`: the people search narrowed to one segment's
 members, in the search's own order, so its cursors and other filters work
-unchanged (rules/segment_people.py)."""
+unchanged (rules/people/segment_members.py)."""
 
 from __future__ import annotations
 

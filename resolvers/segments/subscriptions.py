@@ -1,6 +1,6 @@
 """`membershipChanges(segmentId, after)`: the segment's changes from the
 recorded history after a cursor, then as they are recorded, by any process
-of the service on the same store (rules/change_log.py)."""
+of the service on the same store (rules/membership/change_log.py)."""
 
 from __future__ import annotations
 

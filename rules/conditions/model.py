@@ -29,7 +29,7 @@ class ErrorCode(StrEnum):
     NEGATIVE_COUNT = "NEGATIVE_COUNT"
     NEGATIVE_WINDOW = "NEGATIVE_WINDOW"
     INVALID_REGEX = "INVALID_REGEX"
-    UNSUPPORTED_REGEX = "UNSUPPORTED_REGEX"  # outside what PCRE, Python's re and RE2 read alike (rules/regex.py)
+    UNSUPPORTED_REGEX = "UNSUPPORTED_REGEX"  # outside what PCRE, Python's re and RE2 read alike (rules/conditions/regex.py)
     UNBOUNDED_REGEX = "UNBOUNDED_REGEX"  # a shape that can make a backtracking engine stall
     MISSING_SEGMENT = "MISSING_SEGMENT"
     SEGMENT_CYCLE = "SEGMENT_CYCLE"

@@ -2,7 +2,7 @@
 
 `apply_requests` takes the operations of one or more requests of a
 workspace (a v2 batch, or single v1 calls grouped by the writer in
-rules/ingest_writer.py), loads what they touch by `_id` up front, applies
+rules/ingest/group_commit.py), loads what they touch by `_id` up front, applies
 them in memory and in order, and writes the result with grouped writes:
 `insert_many` for new documents, `bulk_write` updates for changed ones,
 `update_many`/`delete_many` for a person's activity on merge and delete.
@@ -336,7 +336,7 @@ class _Plan:
         # embedded engine answers an `_id` lookup that finds nothing (the usual
         # case for a new event) by scanning the whole collection (70-300 ms at
         # 50,000 events). An id stored under another owner is still caught by
-        # the insert, which skips duplicate `_id`s (rules/ingest_write.py).
+        # the insert, which skips duplicate `_id`s (rules/ingest/write.py).
         owner = {"personId": person_id} if person_id is not None else {"anonymousId": anonymous_id}
         return await self.db[EVENTS].find_one({**owner, "_id": doc_id}, {"_id": 1}) is not None
 

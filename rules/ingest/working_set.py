@@ -3,7 +3,7 @@
 Operations are applied to documents loaded from the store, in memory and in
 order; each request can be rolled back on its own (so a rejected request
 leaves nothing behind while the others of its group still commit); the
-result is written afterwards with grouped writes (see rules/ingest.py).
+result is written afterwards with grouped writes (see rules/ingest/apply.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Writing a plan's changes to the store (see rules/ingest.py for the order and why)."""
+"""Writing a plan's changes to the store (see rules/ingest/apply.py for the order and why)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class IdentityTaken(Exception):
 
 
 async def write_changes(db: Any, workspace_id: str, tables: tuple[Table, ...], journal: Journal) -> None:
-    """Write what a plan changed, in the order rules/ingest.py explains."""
+    """Write what a plan changed, in the order rules/ingest/apply.py explains."""
     changes = {table.collection: table.changes() for table in tables}
     await _claim_identities(db[IDENTITIES], changes[IDENTITIES][0])
     for table in tables:

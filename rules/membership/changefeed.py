@@ -42,7 +42,7 @@ MAX_QUEUED_CHANGES = 10_000
 class Changefeed:
     def __init__(self) -> None:
         self._queues: dict[tuple[str, str], set[asyncio.Queue[MembershipChange]]] = defaultdict(set)
-        # called after every publish, e.g. to wake readers of the stored history (rules/change_log.py)
+        # called after every publish, e.g. to wake readers of the stored history (rules/membership/change_log.py)
         self.listeners: list[Callable[[], None]] = []
 
     def publish(self, changes: Iterable[MembershipChange]) -> None:

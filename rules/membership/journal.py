@@ -19,7 +19,7 @@ engines answer `$in` slowly (see `rules.store.collections.find_by_ids`).
 
 Every change record also gets a sequence number (`seq`) and every marker
 the `floor` below which readers of the history wait while the write is
-under way (rules/change_log.py): the history is what webhooks and the
+under way (rules/membership/change_log.py): the history is what webhooks and the
 change stream read.
 """
 
@@ -127,7 +127,7 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
         "_id": token,
         "ws": sorted({c.workspace_id for c in changes}),
         "segmentIds": sorted({c.segment_id for c in changes}),
-        # readers of the history stop below this until the write is finished (rules/change_log.py)
+        # readers of the history stop below this until the write is finished (rules/membership/change_log.py)
         "floor": await current_sequence(db),
     }
     _WRITES_IN_PROGRESS.add(token)

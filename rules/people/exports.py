@@ -1,11 +1,11 @@
 """People exports as Customer.io's App API runs them: create an export from
-a filter (rules/people_search.py) and extra attribute columns, read its
+a filter (rules/people/search.py) and extra attribute columns, read its
 status, ask for a download link, fetch the CSV through that link.
 
 An export stores its filter, columns and the number of people it matched
 when created (`total`). The link is a random token valid for 15 minutes (as
 Customer.io's signed links); the file is written as it is downloaded
-(rules/csv_export.py), so its rows are the matching people at download time.
+(rules/people/csv_export.py), so its rows are the matching people at download time.
 """
 
 from __future__ import annotations

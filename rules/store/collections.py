@@ -24,11 +24,11 @@ DELIVERIES = "deliveries"
 SEGMENTS = "segments"
 MEMBERSHIPS = "memberships"
 MEMBERSHIP_CHANGES = "membership_changes"
-# markers of membership writes under way, for crash recovery (rules/membership_store.py)
+# markers of membership writes under way, for crash recovery (rules/membership/journal.py)
 MEMBERSHIP_WRITES = "membership_writes"
 # when each (segment, person) membership may next change by time alone
 SCHEDULES = "schedules"
-# sequence counters (the membership change sequence, rules/change_log.py)
+# sequence counters (the membership change sequence, rules/membership/change_log.py)
 COUNTERS = "counters"
 # webhooks (rules/webhooks/)
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
@@ -37,7 +37,7 @@ WEBHOOK_DELIVERIES = "webhook_deliveries"
 LEASES = "leases"
 # App API people exports (api/app_api.py)
 EXPORTS = "exports"
-# imports under way, finished at start-up after a crash (rules/import_journal.py)
+# imports under way, finished at start-up after a crash (rules/segments/import_journal.py)
 IMPORT_JOURNAL = "import_journal"
 
 # Collections whose documents belong to one workspace through their `ws` field

@@ -2,7 +2,7 @@
 
 The membership history is the outbox: each endpoint keeps a cursor (a
 change sequence number) into it and reads only up to the stable horizon
-(rules/change_log.py), so a change recorded before a crash is delivered
+(rules/membership/change_log.py), so a change recorded before a crash is delivered
 after it, and none is skipped. Per endpoint, one delivery is in flight at a
 time: the next batch is cut from the history only when the previous one was
 delivered. That keeps every endpoint's changes in history order (so the

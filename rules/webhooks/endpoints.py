@@ -3,7 +3,7 @@ validation of what a workspace asks for.
 
 An endpoint follows some segments of its workspace (or all, `segmentIds`
 None) for some change kinds, and reads the membership history from its own
-`cursor` (a change sequence number, rules/change_log.py): the history is
+`cursor` (a change sequence number, rules/membership/change_log.py): the history is
 the outbox, so nothing is lost between recording a change and delivering it.
 """
 

@@ -1,5 +1,5 @@
 """Store documents for GraphQL tests, built by the same builders as the
-Track API (rules/ingest_documents.py) and written with batch inserts
+Track API (rules/store/documents.py) and written with batch inserts
 (single inserts are slow on the embedded store)."""
 
 from __future__ import annotations
