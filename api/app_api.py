@@ -29,7 +29,7 @@ from api.services import Services
 from api.track import _Refused, _json_body
 from rules.people.csv_export import ExportColumns, csv_chunks, file_name
 from rules.people.identifiers import IdKind, resolve_people
-from rules.segments.manual import identifier_of_kind
+from rules.manual.changes import identifier_of_kind
 from rules.membership.journal import segments_of_person
 from rules.people.exports import (
     PeopleExport,

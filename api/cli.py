@@ -282,7 +282,7 @@ def _import_members(args: argparse.Namespace) -> int:
 
     from rules.clock import SystemClock
     from rules.store.collections import SEGMENTS
-    from rules.segments.csv_import import CsvImportError, ImportMode, import_members
+    from rules.manual.csv_import import CsvImportError, ImportMode, import_members
     from rules.membership.engine import MembershipEngine, NotAManualSegment
 
     path = Path(args.file)
@@ -325,7 +325,7 @@ def _import_members(args: argparse.Namespace) -> int:
     return _print_json(report.as_json())
 
 
-# The import's parameters (named as in GraphQL by rules/segments/csv_import.py) -> this CLI's flags.
+# The import's parameters (named as in GraphQL by rules/manual/csv_import.py) -> this CLI's flags.
 IMPORT_FLAGS = {"column": "--column", "idType": "--id-type"}
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from api.services import Services
 from api.track import MAX_V1_BYTES, _error_response, _json_body, _Refused, _workspace
 from rules.people.identifiers import IdKind
-from rules.segments.manual import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
+from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
 from rules.membership.engine import NotAManualSegment
 from rules.segments.records import SegmentNotFound
 

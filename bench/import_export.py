@@ -30,7 +30,7 @@ from api.settings import Settings
 from api.store import open_store
 from rules.clock import SystemClock
 from rules.people.csv_export import ExportColumns, csv_chunks
-from rules.segments.csv_import import import_members
+from rules.manual.csv_import import import_members
 from rules.people.identifiers import new_cio_id, person_identity_documents
 from rules.store.documents import person_document
 from rules.membership.engine import MembershipEngine

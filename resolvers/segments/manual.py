@@ -15,11 +15,11 @@ from resolvers.limits import upload_size
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
 from resolvers.segments.types import Person, Segment, membership_engine
 from resolvers.segments.types import _person as person_by_id
-from rules.segments.csv_import import CsvImportError, ImportReport, import_members
-from rules.segments.csv_import import ImportMode as ImportModeValue
-from rules.segments.csv_import import RowProblem as RowProblemValue
+from rules.manual.csv_import import CsvImportError, ImportReport, import_members
+from rules.manual.csv_import import ImportMode as ImportModeValue
+from rules.manual.csv_import import RowProblem as RowProblemValue
 from rules.people.identifiers import IdKind
-from rules.segments.manual import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
+from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
 from rules.membership.engine import NotAManualSegment
 from rules.segments.records import SegmentNotFound, get_segment
 

@@ -37,7 +37,7 @@ WEBHOOK_DELIVERIES = "webhook_deliveries"
 LEASES = "leases"
 # App API people exports (api/app_api.py)
 EXPORTS = "exports"
-# imports under way, finished at start-up after a crash (rules/segments/import_journal.py)
+# imports under way, finished at start-up after a crash (rules/manual/import_journal.py)
 IMPORT_JOURNAL = "import_journal"
 
 # Collections whose documents belong to one workspace through their `ws` field

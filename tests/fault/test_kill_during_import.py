@@ -1,6 +1,6 @@
 """`segments serve` killed (SIGKILL) during a 5,000-row REPLACE import:
 before the import is committed to its journal nothing of it is applied;
-after, the restart completes it (rules/segments/import_journal.py). Either way the
+after, the restart completes it (rules/manual/import_journal.py). Either way the
 members are exactly one of the two sets, memberCount counts them, and each
 person's history alternates ENTERED/EXITED with no duplicate.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rules.clock import FakeClock
-from rules.segments.csv_import import (
+from rules.manual.csv_import import (
     BadRow,
     CsvImportError,
     IdentifiedRow,
@@ -253,8 +253,8 @@ async def test_a_large_import_resolves_from_one_read_of_the_identities(db, engin
 
     by_lookups = await plan()
     # Rows are resolved two at a time; after two, from the workspace's identities.
-    monkeypatch.setattr("rules.segments.csv_import.CHUNK_ROWS", 2)
-    monkeypatch.setattr("rules.segments.manual.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
+    monkeypatch.setattr("rules.manual.csv_import.CHUNK_ROWS", 2)
+    monkeypatch.setattr("rules.manual.changes.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
     by_directory = await plan()
     assert by_directory == by_lookups
     assert by_directory.changes.add == (ada, bob, cy)

@@ -9,7 +9,7 @@ An import has two phases. Planning reads the whole file, resolves every
 identifier and works out the changes, writing nothing. Applying hands those
 changes to the membership engine, which records them like any other,
 through a journal that makes a started import finish even across a crash
-(rules/segments/import_journal.py). A dry run stops after planning, so it reports
+(rules/manual/import_journal.py). A dry run stops after planning, so it reports
 exactly what a real run would do; a file that cannot be imported fails
 while planning, before any write, so a failed REPLACE leaves the old
 membership intact (docs/manual-segments.md).
@@ -30,8 +30,8 @@ from itertools import batched, chain
 from typing import Any, BinaryIO
 
 from rules.people.identifiers import IdKind, Identifier
-from rules.segments.import_journal import apply_import
-from rules.segments.manual import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
+from rules.manual.import_journal import apply_import
+from rules.manual.changes import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
 from rules.membership.engine import MembershipEngine
 from rules.membership.journal import member_ids
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from rules.store.collections import IMPORT_JOURNAL
 from rules.faults import fault_point
-from rules.segments.manual import APPLY_CHUNK, ManualChanges
+from rules.manual.changes import APPLY_CHUNK, ManualChanges
 from rules.membership.engine import MembershipEngine
 
 ADD, REMOVE = "add", "remove"
