@@ -146,6 +146,24 @@ def test_no_import_circles():
     assert cycles == [], "import circles: " + "; ".join(" -> ".join(cycle) for cycle in cycles)
 
 
+def domain_package(module: str) -> str:
+    """`rules.ingest.apply` -> `rules.ingest`; a module directly in rules/ is its own unit."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_domain_packages_depend_one_way():
+    """The packages of rules/ (conditions, ingest, membership, ...) form no circle
+    either, so the folder tree reads as the architecture diagram."""
+    edges, _ = import_graph(ROOT)
+    packages: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        if module.startswith("rules."):
+            source = domain_package(module)
+            packages.setdefault(source, set()).update(domain_package(t) for t in targets if domain_package(t) != source)
+    cycles = import_cycles(packages)
+    assert cycles == [], "circles between rules/ packages: " + "; ".join(" -> ".join(cycle) for cycle in cycles)
+
+
 def test_the_checks_catch_a_planted_violation_and_circle(tmp_path):
     """The two checks above can fail: a small planted tree trips both."""
     files = {
