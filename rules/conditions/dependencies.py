@@ -3,6 +3,7 @@ change can affect, and knows which ones change with time alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import singledispatch
 
@@ -21,10 +22,7 @@ from rules.conditions.model import (
     TimeWindow,
     UnsupportedCondition,
 )
-
-# Topics that can change every condition's outcome for a person.
-TOPICS_AFFECTING_ALL = frozenset({"deleted", "merged", "created"})
-
+from rules.topics import TopicKind
 
 @dataclass(frozen=True, kw_only=True)
 class Dependencies:
@@ -120,36 +118,40 @@ def _(condition: SegmentCondition) -> Dependencies:
     return Dependencies(segment_ids=frozenset({condition.segment_id}))
 
 
-def affected_by(deps: Dependencies, topics: set[str]) -> bool:
-    """Whether a person change described by `topics` (see api/services.py
-    people_changed) can change a condition with these dependencies. Unknown
-    topics count as affecting everything: never skip a re-evaluation by guess."""
-    changed_keys = {t.split(":", 1)[1] for t in topics if t.startswith("attribute:")}
+_PER_KEY = f"{TopicKind.ATTRIBUTE}:"
+
+
+def _attributes_affected(deps: Dependencies, topics: Collection[str]) -> bool:
+    # `attributes` alone: any attribute may have changed; with per-key
+    # `attribute:<key>` topics beside it, those say which (and are checked on their own).
+    return bool(deps.attributes) and not any(t.startswith(_PER_KEY) for t in topics)
+
+
+# kind -> whether a topic of that kind, named `name`, can change a condition with `deps`
+_AFFECTS: dict[str, Callable[[Dependencies, str, Collection[str]], bool]] = {
+    # every condition's outcome can change (no condition reads the suppressed flag yet: the safe side)
+    TopicKind.CREATED: lambda deps, name, topics: True,
+    TopicKind.DELETED: lambda deps, name, topics: True,
+    TopicKind.MERGED: lambda deps, name, topics: True,
+    TopicKind.SUPPRESSED: lambda deps, name, topics: True,
+    TopicKind.ATTRIBUTES: lambda deps, name, topics: _attributes_affected(deps, topics),
+    TopicKind.ATTRIBUTE: lambda deps, name, topics: name in deps.attributes,
+    TopicKind.EVENT: lambda deps, name, topics: deps.any_event or name in deps.event_names,
+    TopicKind.PAGE: lambda deps, name, topics: deps.page,
+    # event conditions match only events of type "event"
+    TopicKind.SCREEN: lambda deps, name, topics: False,
+    TopicKind.DEVICE: lambda deps, name, topics: deps.device,
+    TopicKind.MESSAGE: lambda deps, name, topics: deps.message,
+}
+
+
+def affected_by(deps: Dependencies, topics: Collection[str]) -> bool:
+    """Whether a person change described by `topics` (rules/topics.py) can
+    change a condition with these dependencies. Unknown topics count as
+    affecting everything: never skip a re-evaluation by guess."""
     for topic in topics:
         kind, _, name = topic.partition(":")
-        if topic in TOPICS_AFFECTING_ALL:
-            return True
-        if kind == "attributes":
-            # Without per-key topics any attribute may have changed.
-            if deps.attributes and (not changed_keys or deps.attributes & changed_keys):
-                return True
-        elif kind == "attribute":
-            if name in deps.attributes:
-                return True
-        elif kind == "event":
-            if deps.any_event or name in deps.event_names:
-                return True
-        elif kind == "page":
-            if deps.page:
-                return True
-        elif kind == "screen":
-            continue  # event conditions match only events of type "event"
-        elif kind == "device":
-            if deps.device:
-                return True
-        elif kind == "message":
-            if deps.message:
-                return True
-        else:
+        affects = _AFFECTS.get(kind)
+        if affects is None or affects(deps, name, topics):
             return True
     return False

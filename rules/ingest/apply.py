@@ -36,6 +36,7 @@ from rules.store.documents import (
     event_id,
     person_document,
 )
+from rules import topics as topic
 from rules.ingest.operations import (
     UNSET,
     AddDevice,
@@ -52,6 +53,7 @@ from rules.ingest.operations import (
 from rules.ingest.working_set import Journal, SetOperation, Table
 from rules.ingest.write import IdentityTaken, write_changes
 from rules.json_values import same_value
+from rules.topics import Topic
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
 # between our read and our write; the group is then planned again from the store.
@@ -62,7 +64,7 @@ ACTIVITY_COLLECTIONS = (EVENTS, DEVICES, DELIVERIES)
 @dataclass(frozen=True, kw_only=True)
 class Accepted:
     # person id -> topics for Services.people_changed
-    topics: dict[str, frozenset[str]]
+    topics: dict[str, frozenset[Topic]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,10 +77,6 @@ Outcome = Accepted | Rejected
 
 def _describe(identifier: Identifier) -> str:
     return f"no person with {identifier.kind.value} {identifier.value!r}"
-
-
-def event_topic(type: str, name: str) -> str:
-    return {"event": f"event:{name}", "page": "page", "screen": f"screen:{name}"}[type]
 
 
 class _Plan:
@@ -95,10 +93,10 @@ class _Plan:
         self.tables = (self.identities, self.people, self.devices, self.deliveries)
         self.known_event_ids: set[str] = set()
         # anonymous id -> topics of its not yet identified events in the store
-        self.anonymous_topics: dict[str, set[str]] = {}
+        self.anonymous_topics: dict[str, set[Topic]] = {}
         self.journal = Journal()
         # person id -> topics, for the request being applied
-        self.topics: dict[str, set[str]] = {}
+        self.topics: dict[str, set[Topic]] = {}
 
     # -- loading ---------------------------------------------------------------
 
@@ -122,7 +120,7 @@ class _Plan:
         self.known_event_ids = set()
         for anonymous_id in {op.anonymous_id for op in operations if isinstance(op, Identify) and op.anonymous_id}:
             pending = self.db[EVENTS].find({"anonymousId": anonymous_id, "ws": self.ws, "personId": None}, {"type": 1, "name": 1})
-            self.anonymous_topics[anonymous_id] = {event_topic(doc["type"], doc["name"]) async for doc in pending}
+            self.anonymous_topics[anonymous_id] = {topic.activity(doc["type"], doc["name"]) async for doc in pending}
 
     # -- people and identities ---------------------------------------------------
 
@@ -173,7 +171,7 @@ class _Plan:
         )
         self.people.put(person_id, doc)
         self.claim(identifier.kind, identifier.value, person_id)
-        self.touch(person_id, "created")
+        self.touch(person_id, topic.CREATED)
         return person_id
 
     def claim(self, kind: str, value: str, person_id: str) -> None:
@@ -200,7 +198,7 @@ class _Plan:
         await self.release(kind, current)
         self.claim(kind, value, person["_id"])
         _set_identifier_field(person, kind, value)
-        self.touch(person["_id"], "attributes", f"attribute:{kind.value}")
+        self.touch(person["_id"], topic.ATTRIBUTES, topic.attribute(kind.value))
 
     def is_suppressed(self, person_id: str) -> bool:
         doc = self.people.peek(person_id)
@@ -252,7 +250,7 @@ class _Plan:
             person["createdAt"] = op.created_at
             changed.add("created_at")
         if changed:
-            self.touch(person_id, "attributes", *(f"attribute:{key}" for key in changed))
+            self.touch(person_id, topic.ATTRIBUTES, *(topic.attribute(key) for key in changed))
         if op.anonymous_id:
             self._adopt_anonymous(person_id, op.anonymous_id)
         if not same_value(person, self.people.peek(person_id)):
@@ -298,7 +296,7 @@ class _Plan:
         self.touch(person_id, *self.anonymous_topics.get(anonymous_id, ()))
         self.touch(
             person_id,
-            *(event_topic(e["type"], e["name"]) for e in self.journal.events if e["anonymousId"] == anonymous_id and e["personId"] is None),
+            *(topic.activity(e["type"], e["name"]) for e in self.journal.events if e["anonymousId"] == anonymous_id and e["personId"] is None),
         )
 
     async def track_event(self, op: TrackEvent) -> None:
@@ -329,7 +327,7 @@ class _Plan:
             )
         )
         if person_id is not None:
-            self.touch(person_id, event_topic(op.type, op.name))
+            self.touch(person_id, topic.activity(op.type, op.name))
 
     async def _event_stored(self, doc_id: str, person_id: str | None, anonymous_id: str | None) -> bool:
         # Looked up through the owner's indexed field, not by `_id` alone: the
@@ -359,8 +357,8 @@ class _Plan:
         )
         self.devices.put(key, doc)
         if previous and previous["personId"] != person_id:
-            self.touch(previous["personId"], "device")  # a token belongs to one device, one person
-        self.touch(person_id, "device")
+            self.touch(previous["personId"], topic.DEVICE)  # a token belongs to one device, one person
+        self.touch(person_id, topic.DEVICE)
 
     async def delete_device(self, op: DeleteDevice) -> None:
         person_id = await self.resolve(op.target)
@@ -370,7 +368,7 @@ class _Plan:
         if person_id is None or device is None or device["personId"] != person_id:
             return  # nothing to delete: deleting is idempotent
         self.devices.delete(key)
-        self.touch(person_id, "device")
+        self.touch(person_id, topic.DEVICE)
 
     async def delete_person(self, op: DeletePerson) -> None:
         person_id = await self.resolve(op.target)
@@ -386,7 +384,7 @@ class _Plan:
         # Everything else they own in the store: anonymous ids, events, devices, deliveries.
         for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
             self.journal.set_operations.append(SetOperation(collection=collection, filter={"personId": person_id, "ws": self.ws}, update=None))
-        self.touch(person_id, "deleted")
+        self.touch(person_id, topic.DELETED)
 
     async def set_suppressed(self, op: SetSuppressed) -> None:
         person_id = await self.existing(op.target, op.where)
@@ -395,7 +393,7 @@ class _Plan:
             person["suppressed"] = op.suppressed
             person["updatedAt"] = self.now
             self.people.put(person_id, person)
-            self.touch(person_id, "suppressed")
+            self.touch(person_id, topic.SUPPRESSED)
 
     async def merge(self, op: Merge) -> None:
         primary_id = await self.existing(op.primary, op.primary_where)
@@ -425,8 +423,8 @@ class _Plan:
             self.journal.set_operations.append(
                 SetOperation(collection=collection, filter={"personId": secondary_id, "ws": self.ws}, update={"$set": {"personId": primary_id}})
             )
-        self.touch(primary_id, "merged", *(("attributes", *(f"attribute:{key}" for key in filled)) if filled else ()))
-        self.touch(secondary_id, "deleted", "merged")
+        self.touch(primary_id, topic.MERGED, *((topic.ATTRIBUTES, *(topic.attribute(key) for key in filled)) if filled else ()))
+        self.touch(secondary_id, topic.DELETED, topic.MERGED)
 
     async def delivery_metric(self, op: DeliveryMetric) -> None:
         key = delivery_key(self.ws, op.delivery_id)
@@ -456,9 +454,9 @@ class _Plan:
         # Metrics keep the time of their first occurrence.
         delivery["metrics"][op.metric] = min(at, delivery["metrics"].get(op.metric, at))
         self.deliveries.put(key, delivery)
-        self.touch(delivery["personId"], "message")
+        self.touch(delivery["personId"], topic.MESSAGE)
 
-    def touch(self, person_id: str, *topics: str) -> None:
+    def touch(self, person_id: str, *topics: Topic) -> None:
         self.topics.setdefault(person_id, set()).update(topics)
 
     # -- requests ------------------------------------------------------------------

@@ -21,11 +21,12 @@ from typing import Any, Awaitable, Callable
 from rules.clock import Clock
 from rules.ingest.apply import Accepted, Outcome, apply_requests
 from rules.ingest.operations import Operation
+from rules.topics import Topic
 
 log = logging.getLogger("segments.ingest")
 
 # notify(workspace_id, person_ids, topics), e.g. Services.people_changed
-Notify = Callable[[str, list[str], set[str]], Awaitable[None]]
+Notify = Callable[[str, list[str], set[Topic]], Awaitable[None]]
 
 
 @dataclass(kw_only=True)
@@ -90,7 +91,7 @@ class GroupCommitWriter:
             _settle(pending.outcome, result=outcome)
 
     async def _tell_listeners(self, workspace_id: str, outcome: Accepted) -> None:
-        by_topics: dict[frozenset[str], list[str]] = {}
+        by_topics: dict[frozenset[Topic], list[str]] = {}
         for person_id, topics in outcome.topics.items():
             if topics:
                 by_topics.setdefault(topics, []).append(person_id)

@@ -48,6 +48,7 @@ from rules.membership.journal import (
 )
 from rules.membership.time_sensitive import time_sensitive_people
 from rules.conditions.model import Condition
+from rules.topics import Topic, removes_person
 from rules.segments.records import (
     Segment,
     SegmentState,
@@ -336,11 +337,11 @@ class MembershipEngine:
 
     # -- incremental -------------------------------------------------------------
 
-    async def people_changed(self, workspace_id: str, person_ids: list[str], topics: set[str]) -> None:
+    async def people_changed(self, workspace_id: str, person_ids: list[str], topics: set[Topic]) -> None:
         """The change listener registered on `Services.change_listeners`."""
         rules = await self._workspace_rules(workspace_id)
         seeds = frozenset(rule.id for rule in rules.ordered if affected_by(rule.deps, topics))
-        if seeds or "deleted" in topics or "merged" in topics:
+        if seeds or removes_person(topics):
             await self._reevaluate(workspace_id, person_ids, seeds=seeds)
 
     async def _reevaluate(
