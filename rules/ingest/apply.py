@@ -49,6 +49,7 @@ from rules.ingest.operations import (
     Operation,
     SetSuppressed,
     TrackEvent,
+    UnsupportedOperation,
 )
 from rules.ingest.working_set import Journal, SetOperation, Table
 from rules.ingest.write import IdentityTaken, write_changes
@@ -224,6 +225,8 @@ class _Plan:
                 await self.merge(op)
             case DeliveryMetric():
                 await self.delivery_metric(op)
+            case _:
+                raise UnsupportedOperation(op)
 
     async def identify(self, op: Identify) -> None:
         person_id = await self.resolve(op.target)
@@ -520,8 +523,10 @@ def _identifiers_of(op: Operation) -> list[Identifier]:
             return [op.person] if op.person else []
         case TrackEvent():
             return [op.target] if op.target else []
-        case _:
+        case AddDevice() | DeleteDevice() | DeletePerson() | SetSuppressed():
             return [op.target]
+        case _:
+            raise UnsupportedOperation(op)
 
 
 async def apply_requests(db: Any, workspace_id: str, requests: list[list[Operation]], *, now: float) -> list[Outcome]:

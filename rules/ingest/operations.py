@@ -13,6 +13,14 @@ from typing import Any
 from rules.people.identifiers import Identifier
 
 
+class UnsupportedOperation(TypeError):
+    """An operation type ingestion has no handler for: a programming error.
+    The group it came in fails (fail closed) instead of dropping it silently."""
+
+    def __init__(self, operation: object) -> None:
+        super().__init__(f"no handler for the Track operation {type(operation).__name__}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class IngestError(Exception):
     """One problem with a request; `status` is 400 (bad input) or 404 (nobody to address)."""
