@@ -43,6 +43,7 @@ async def open_store(settings: Settings) -> Store:
     from mongoeco.engines.memory import MemoryEngine
 
     from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
+    from api.embedded_store import EmbeddedDatabase
 
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,8 @@ async def open_store(settings: Settings) -> Store:
         description = "embedded memory"
     client = EmbeddedClient(engine)
     await client.__aenter__()
-    db = client[settings.database]
+    # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
+    db = EmbeddedDatabase(client[settings.database])
     await ensure_indexes(db)
 
     async def close() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from pymongo import DeleteOne, UpdateOne
@@ -13,7 +12,6 @@ from rules.ingest.working_set import Journal, Table
 from rules.json_values import same_value
 
 DUPLICATE_KEY = 11000
-LONE_INSERT_COMPANION = "lone-insert-companion|"
 _MISSING = object()
 
 
@@ -28,7 +26,8 @@ async def write_changes(db: Any, workspace_id: str, tables: tuple[Table, ...], j
     for table in tables:
         inserts, updates, _ = changes[table.collection]
         if table.collection != IDENTITIES:
-            await insert_documents(db[table.collection], inserts)
+            if inserts:
+                await db[table.collection].insert_many(inserts)
         await _update(db[table.collection], workspace_id, updates)
     await _insert_events(db[EVENTS], journal.events)
     for op in journal.set_operations:
@@ -43,7 +42,8 @@ async def write_changes(db: Any, workspace_id: str, tables: tuple[Table, ...], j
 async def _claim_identities(identities: Any, inserts: list[dict[str, Any]]) -> None:
     """Insert new identities first: a duplicate `_id` means someone else claimed one meanwhile."""
     try:
-        await insert_documents(identities, inserts)
+        if inserts:
+            await identities.insert_many(inserts)
     except (DuplicateKeyError, BulkWriteError) as error:
         # Undo our own claims (only those still pointing at our people), then plan again.
         await identities.bulk_write(
@@ -53,7 +53,8 @@ async def _claim_identities(identities: Any, inserts: list[dict[str, Any]]) -> N
 
 async def _insert_events(events: Any, docs: list[dict[str, Any]]) -> None:
     try:
-        await insert_documents(events, docs, ordered=False)
+        if docs:
+            await events.insert_many(docs, ordered=False)
     except BulkWriteError as error:
         # The same client event id sent concurrently elsewhere: it is stored once, as wanted.
         if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
@@ -95,19 +96,3 @@ def update_of(original: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]
     if unset_fields:
         update["$unset"] = unset_fields
     return update
-
-
-async def insert_documents(collection: Any, docs: list[dict[str, Any]], *, ordered: bool = True) -> None:
-    if len(docs) != 1:
-        if docs:
-            await collection.insert_many(docs, ordered=ordered)
-        return
-    # The embedded engine scans the whole collection to check `_id` uniqueness
-    # when exactly one document is inserted (0.13 s into 20,000 events), not
-    # for two (1.3 ms). So a lone document goes with a throwaway companion that
-    # has no `ws` (no query ever matches it), deleted right after: 1.8 ms.
-    companion = {"_id": f"{LONE_INSERT_COMPANION}{secrets.token_hex(8)}"}
-    try:
-        await collection.insert_many([docs[0], companion], ordered=ordered)
-    finally:
-        await collection.delete_one({"_id": companion["_id"]})
