@@ -5,6 +5,8 @@ each measured with and without the seam on the embedded memory engine.
   (`insert_one`) against the seam (`insert_one` with its companion).
 - A batch insert of --batch documents: mongoeco directly against the seam,
   which passes it through (the cost of the wrapper itself).
+- A person's events by `{"ws", "personId"}` (the natural order): mongoeco
+  directly against the seam, which puts `ws` last.
 
     python -m bench.embedded_seam [--stored 20000] [--inserts 50] [--batch 500]
 
@@ -57,6 +59,13 @@ async def main(stored: int, inserts: int, batch: int) -> None:
             batches_seam.append(await _timed(lambda: seam[EVENTS].insert_many(docs)))
         print(f"insert of {batch}, mongoeco directly: median {statistics.median(batches_raw) * 1000:.1f} ms")
         print(f"insert of {batch}, through the seam:  median {statistics.median(batches_seam) * 1000:.1f} ms")
+        by_person_raw, by_person_seam = [], []
+        for i in range(inserts):
+            natural = {"ws": "ws_bench", "personId": f"p{i}"}
+            by_person_raw.append(await _timed(lambda: raw[EVENTS].find(natural).to_list()))
+            by_person_seam.append(await _timed(lambda: seam[EVENTS].find(natural).to_list()))
+        print(f"a person's events, mongoeco directly: median {statistics.median(by_person_raw) * 1000:.2f} ms")
+        print(f"a person's events, through the seam:  median {statistics.median(by_person_seam) * 1000:.2f} ms")
         leftovers = await raw[EVENTS].count_documents({"ws": {"$exists": False}})
         print(f"companions left behind: {leftovers}")
 

@@ -152,9 +152,7 @@ class PersonFields:
         pages are one person's own query."""
         max_page_size = info.context.services.settings.max_page_size
         if after is not None:
-            # `personId` first: the embedded store uses the index of a filter's first key
-            # (a person's events among 20,000: 1 ms this way, 178 ms with `ws` first).
-            match = {"personId": self.cio_id, "ws": info.context.workspace.id, **filters}
+            match = {"ws": info.context.workspace.id, "personId": self.cio_id, **filters}
             return await paginate(
                 info.context.db[collection], match=match, order=order, first=first, after=after,
                 max_page_size=max_page_size, to_node=to_node,

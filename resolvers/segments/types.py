@@ -326,8 +326,7 @@ async def membership_changes_of_person(
     """`Person.membershipChanges`: the person's history across segments, newest first."""
     return await paginate(
         info.context.db[MEMBERSHIP_CHANGES],
-        # personId first: the embedded store uses the index of the filter's first key.
-        match={"personId": person_id, "ws": info.context.workspace.id},
+        match={"ws": info.context.workspace.id, "personId": person_id},
         order=NEWEST_CHANGES_FIRST,
         first=first,
         after=after,

@@ -82,8 +82,7 @@ async def load_person_data(db, workspace_id: str, person_id: str) -> PersonData 
     profile = await db[PEOPLE].find_one({"_id": person_id, "ws": workspace_id})
     if profile is None:
         return None
-    # personId first: the embedded store plans with the first indexed field (ws: a workspace scan)
-    scope = {"personId": person_id, "ws": workspace_id}
+    scope = {"ws": workspace_id, "personId": person_id}
     events, devices, deliveries, memberships = [
         await db[collection].find(scope).to_list() for collection in (EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS)
     ]
