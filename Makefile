@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run test setup test-unit test-spec test-generative test-api test-acceptance test-scenario \
         test-fault test-deep test-mongodb schema bench bench-ingest bench-conditions bench-membership bench-import \
-        bench-webhooks bench-segment-spec bench-people clean
+        bench-webhooks bench-segment-spec bench-people bench-seam clean
 
 run: $(STAMP) console
 	$(VENV)/bin/segments serve
@@ -61,9 +61,9 @@ test-mongodb: $(STAMP) $(NODE_STAMP)
 
 # Rewrites the committed GraphQL schema artifact.
 schema: $(STAMP)
-	$(PY) -m resolvers.print_schema > schema.graphql
+	$(PY) -m api.print_schema > schema.graphql
 
-bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec bench-people
+bench: bench-ingest bench-conditions bench-membership bench-import bench-webhooks bench-segment-spec bench-people bench-seam
 
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
@@ -130,3 +130,7 @@ test-security: $(STAMP)
 # 10,000 generated GraphQL operations and 5,000 Track API bodies instead of 600 and 600; every credential and cursor on every route.
 test-security-deep: $(STAMP)
 	SEGMENTS_SECURITY_PROFILE=deep $(PYTEST) tests/security
+
+# The embedded-engine seam (api/embedded_store.py): each rule with and without it (issue #13).
+bench-seam: $(STAMP)
+	$(PY) -m bench.embedded_seam

@@ -19,8 +19,8 @@ from api.settings import Settings
 from api.store import open_store
 from api.webhooks_setup import start_webhooks
 from rules.clock import Clock, SystemClock
-from rules.import_journal import finish_interrupted_imports
-from rules.membership import MembershipEngine
+from rules.manual.import_journal import finish_interrupted_imports
+from rules.membership.engine import MembershipEngine
 
 log = logging.getLogger("segments")
 

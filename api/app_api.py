@@ -27,11 +27,11 @@ from starlette.routing import Route
 from api.graphql_app import _workspace_for
 from api.services import Services
 from api.track import _Refused, _json_body
-from rules.csv_export import ExportColumns, csv_chunks, file_name
-from rules.identifiers import IdKind, resolve_people
-from rules.manual import identifier_of_kind
-from rules.membership_store import segments_of_person
-from rules.people_exports import (
+from rules.people.csv_export import ExportColumns, csv_chunks, file_name
+from rules.people.identifiers import IdKind, resolve_people
+from rules.manual.changes import identifier_of_kind
+from rules.membership.journal import segments_of_person
+from rules.people.exports import (
     PeopleExport,
     create_export,
     export_for_token,
@@ -39,21 +39,20 @@ from rules.people_exports import (
     issue_download_token,
     list_exports,
 )
-from rules.people_search import PeopleSearchInvalid, matching_people, parse_filter
-from rules.segment_people import segment_people
-from rules.segments import (
+from rules.people.search import PeopleSearchInvalid, matching_people, parse_filter
+from rules.people.segment_members import segment_people
+from rules.segments.records import (
     Segment,
-    SegmentDraft,
     SegmentInUse,
     SegmentInvalid,
     SegmentNotFound,
-    SegmentService,
     SegmentState,
     SegmentType,
     find_segment,
     list_segments,
     referrers_of,
 )
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import Workspace
 
 log = logging.getLogger("segments.app_api")

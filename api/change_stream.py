@@ -20,8 +20,8 @@ from starlette.routing import Route
 from api.exports import _error
 from api.graphql_app import UNAUTHENTICATED, _workspace_for
 from api.services import Services
-from rules.change_log import CursorInvalid, describe_changes, parse_cursor, read_segment_changes
-from rules.segments import find_segment
+from rules.membership.change_log import CursorInvalid, describe_changes, parse_cursor, read_segment_changes
+from rules.segments.records import find_segment
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -9,7 +9,7 @@ import logging
 import sys
 
 from api.settings import Settings
-from rules.identifiers import IdKind
+from rules.people.identifiers import IdKind
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -110,7 +110,7 @@ def _workspace_list(args: argparse.Namespace) -> int:
 
 
 def _workspace_keys(args: argparse.Namespace) -> int:
-    from rules.collections import API_KEYS
+    from rules.store.collections import API_KEYS
     from rules.workspaces import find_workspace
 
     async def action(db):
@@ -207,8 +207,8 @@ async def _workspace_for_listing(db, workspace_id: str | None):
 
 async def _segment_of(db, segment_id: str):
     """A segment by id alone: its id names its workspace, and the CLI holds the whole store."""
-    from rules.collections import SEGMENTS
-    from rules.segments import Segment
+    from rules.store.collections import SEGMENTS
+    from rules.segments.records import Segment
 
     doc = await db[SEGMENTS].find_one({"_id": segment_id})
     if doc is None:
@@ -217,7 +217,7 @@ async def _segment_of(db, segment_id: str):
 
 
 def _segments_list(args: argparse.Namespace) -> int:
-    from rules.segments import list_segments
+    from rules.segments.records import list_segments
 
     async def action(db):
         workspace = await _workspace_for_listing(db, args.workspace)
@@ -247,8 +247,8 @@ def _segments_count(args: argparse.Namespace) -> int:
 
 
 def _segments_export(args: argparse.Namespace) -> int:
-    from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks
-    from rules.segment_people import all_segment_people
+    from rules.people.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks
+    from rules.people.segment_members import all_segment_people
 
     try:
         columns = ExportColumns(attributes=attribute_paths(args.attributes), entered_at=True)
@@ -281,9 +281,9 @@ def _import_members(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rules.clock import SystemClock
-    from rules.collections import SEGMENTS
-    from rules.csv_import import CsvImportError, ImportMode, import_members
-    from rules.membership import MembershipEngine, NotAManualSegment
+    from rules.store.collections import SEGMENTS
+    from rules.manual.csv_import import CsvImportError, ImportMode, import_members
+    from rules.membership.engine import MembershipEngine, NotAManualSegment
 
     path = Path(args.file)
     if not path.is_file():
@@ -325,7 +325,7 @@ def _import_members(args: argparse.Namespace) -> int:
     return _print_json(report.as_json())
 
 
-# The import's parameters (named as in GraphQL by rules/csv_import.py) -> this CLI's flags.
+# The import's parameters (named as in GraphQL by rules/manual/csv_import.py) -> this CLI's flags.
 IMPORT_FLAGS = {"column": "--column", "idType": "--id-type"}
 
 

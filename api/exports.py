@@ -9,7 +9,7 @@
 Both neutralise spreadsheet formulas in text cells (a leading `'`);
 `?raw=true` gives the values as stored.
 
-Rows are streamed as they are read (rules/csv_export.py), never built whole.
+Rows are streamed as they are read (rules/people/csv_export.py), never built whole.
 Errors are JSON: 401 without a valid app key, 404 for an unknown segment,
 400 for a bad parameter.
 """
@@ -28,10 +28,10 @@ from api.graphql_app import UNAUTHENTICATED, _workspace_for
 from api.services import Services
 from resolvers.errors import UserError
 from resolvers.people.queries import AttributeFilterInput, PeopleFilter, people_filter_of
-from rules.collections import PEOPLE
-from rules.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name, raw_values
-from rules.segment_people import all_segment_people
-from rules.segments import find_segment
+from rules.store.collections import PEOPLE
+from rules.people.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name, raw_values
+from rules.people.segment_members import all_segment_people
+from rules.segments.records import find_segment
 
 Rows = AsyncIterator[tuple[dict[str, Any], float | None]]
 

@@ -7,7 +7,7 @@ the workspace's Track API key (unique per workspace, so it names the
 workspace; no site id is needed). Bodies may be gzip-compressed
 (`Content-Encoding: gzip`, as the RudderStack SDK sends by default).
 
-Messages are parsed whole (rules/segment_spec_parse.py) before anything is
+Messages are parsed whole (rules/ingest/segment_spec_parse.py) before anything is
 written; one invalid message rejects its request with 400 and nothing is
 written. Then the operations go to the Track API's group-commit writer.
 Answers: 200 `{"success": true}`; errors `{"code": ..., "message": ...}`,
@@ -28,9 +28,9 @@ from starlette.routing import Route
 
 from api.services import Services
 from api.track import _Refused, _writer, parse_json_body, read_capped
-from rules.ingest import Rejected
-from rules.ingest_operations import IngestError, Operation
-from rules.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
+from rules.ingest.apply import Rejected
+from rules.ingest.operations import IngestError, Operation
+from rules.ingest.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
 from rules.workspaces import Workspace, authenticate_write_key
 
 log = logging.getLogger("segments.segment_spec")

@@ -9,12 +9,12 @@ from typing import Any, Awaitable, Callable, Iterable
 
 from api.settings import Settings
 from rules.clock import Clock
+from rules.topics import Topic
 
 log = logging.getLogger("segments")
 
-# listener(workspace_id, person_ids, topics): topics name what changed, e.g.
-# {"attributes", "event:purchase", "page", "device", "message", "deleted", "merged"}
-ChangeListener = Callable[[str, list[str], set[str]], Awaitable[None]]
+# listener(workspace_id, person_ids, topics): topics name what changed (rules/topics.py)
+ChangeListener = Callable[[str, list[str], set[Topic]], Awaitable[None]]
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Services:
     def db(self) -> Any:
         return self.store.db
 
-    async def people_changed(self, workspace_id: str, person_ids: Iterable[str], topics: set[str]) -> None:
+    async def people_changed(self, workspace_id: str, person_ids: Iterable[str], topics: set[Topic]) -> None:
         """Called by every write path after its write is durable."""
         ids = [pid for pid in dict.fromkeys(person_ids) if pid]
         if not ids:

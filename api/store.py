@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from rules.collections import BatchLookup, ensure_indexes
+from rules.store.collections import BatchLookup, ensure_indexes
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
-    # How DataLoaders read many keys at once here (rules.collections.find_grouped).
+    # How DataLoaders read many keys at once here (rules.store.collections.find_grouped).
     batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:
@@ -43,6 +43,7 @@ async def open_store(settings: Settings) -> Store:
     from mongoeco.engines.memory import MemoryEngine
 
     from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
+    from api.embedded_store import EmbeddedDatabase
 
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,8 @@ async def open_store(settings: Settings) -> Store:
         description = "embedded memory"
     client = EmbeddedClient(engine)
     await client.__aenter__()
-    db = client[settings.database]
+    # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
+    db = EmbeddedDatabase(client[settings.database])
     await ensure_indexes(db)
 
     async def close() -> None:

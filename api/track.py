@@ -1,8 +1,8 @@
 """The Track API: Customer.io-compatible ingestion routes (docs/track-api.md).
 
 HTTP Basic `siteId:trackApiKey`. Each route turns its JSON body into
-validated operations (rules/ingest_parse.py) before anything is written,
-hands them to the workspace's group-commit writer (rules/ingest_writer.py)
+validated operations (rules/ingest/parse.py) before anything is written,
+hands them to the workspace's group-commit writer (rules/ingest/group_commit.py)
 and answers 200 `{}` once they are written and the change listeners were
 told. Problems get 400/401/404 with `{"meta": {"error": "<field>: <problem>"}}`.
 """
@@ -21,10 +21,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.services import Services
-from rules import ingest_parse as parse
-from rules.ingest import Rejected
-from rules.ingest_operations import IngestError, Operation
-from rules.ingest_writer import GroupCommitWriter
+from rules.ingest import parse
+from rules.ingest.apply import Rejected
+from rules.ingest.operations import IngestError, Operation
+from rules.ingest.group_commit import GroupCommitWriter
 from rules.workspaces import Workspace, authenticate_track
 
 log = logging.getLogger("segments.track")
@@ -34,7 +34,7 @@ log = logging.getLogger("segments.track")
 MAX_BATCH_BYTES = 500_000
 MAX_ENTITY_BYTES = 32_000
 MAX_V1_BYTES = 128_000
-# Data may nest 32 levels (rules/ingest_parse.py) inside a few levels of envelope. The
+# Data may nest 32 levels (rules/ingest/parse.py) inside a few levels of envelope. The
 # decoder's own limit depends on the C stack left in the calling thread, so it is not relied on.
 MAX_BODY_NESTING = 64
 

@@ -19,10 +19,10 @@ from starlette.routing import Route
 
 from api.services import Services
 from api.track import MAX_V1_BYTES, _error_response, _json_body, _Refused, _workspace
-from rules.identifiers import IdKind
-from rules.manual import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
-from rules.membership import NotAManualSegment
-from rules.segments import SegmentNotFound
+from rules.people.identifiers import IdKind
+from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
+from rules.membership.engine import NotAManualSegment
+from rules.segments.records import SegmentNotFound
 
 log = logging.getLogger("segments.track")
 

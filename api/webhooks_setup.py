@@ -5,17 +5,17 @@ the delivery worker."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from api.services import Services
 from api.settings import Settings
-from rules.change_log import ChangeSignal
+from rules.membership.change_log import ChangeSignal
 from rules.clock import SystemClock
-from rules.membership import MembershipEngine
+from rules.membership.engine import MembershipEngine
 from rules.webhooks.delivery import DeliverySettings, WebhookDispatcher
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoints
 from rules.webhooks.secrets import SecretBox
+from rules.webhooks.service import Webhooks
 
 KEY_FILE_NAME = "webhook-secrets.key"
 
@@ -41,17 +41,6 @@ def secret_box(settings: Settings) -> SecretBox:
         key = SecretBox.new_key()
         key_file.write(key)
     return SecretBox(key)
-
-
-@dataclass
-class Webhooks:
-    endpoints: WebhookEndpoints
-    dispatcher: WebhookDispatcher
-    signal: ChangeSignal
-
-    async def stop(self) -> None:
-        await self.dispatcher.stop()
-        await self.signal.stop()
 
 
 async def start_webhooks(services: Services, membership: MembershipEngine) -> Webhooks:

@@ -23,11 +23,11 @@ import time
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import FakeClock
-from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
-from rules.compile import matching_person_ids
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
+from rules.conditions.compile import matching_person_ids
 from rules.demo import load_demo
-from rules.evaluate import PersonData, evaluate
-from rules.parse import parse_condition
+from rules.conditions.evaluate import PersonData, evaluate
+from rules.conditions.parse import parse_condition
 
 WORKSPACE = "ws_bench_conditions"
 HIGH_VALUE_SEGMENT = "seg_bench_high_value"

@@ -29,13 +29,14 @@ from typing import Any
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import SystemClock
-from rules.csv_export import ExportColumns, csv_chunks
-from rules.csv_import import import_members
-from rules.identifiers import new_cio_id, person_identity_documents
-from rules.ingest_documents import person_document
-from rules.membership import MembershipEngine
-from rules.segment_people import all_segment_people
-from rules.segments import SegmentDraft, SegmentService, SegmentType
+from rules.people.csv_export import ExportColumns, csv_chunks
+from rules.manual.csv_import import import_members
+from rules.people.identifiers import new_cio_id, person_identity_documents
+from rules.store.documents import person_document
+from rules.membership.engine import MembershipEngine
+from rules.people.segment_members import all_segment_people
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import create_workspace
 
 SEED_CHUNK = 1_000

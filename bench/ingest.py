@@ -39,9 +39,9 @@ import uvicorn
 from api.app import create_app
 from api.settings import Settings
 from rules.clock import SystemClock
-from rules.collections import EVENTS
+from rules.store.collections import EVENTS
 from rules.demo import load_demo
-from rules.ingest_documents import event_document, event_id
+from rules.store.documents import event_document, event_id
 from rules.workspaces import create_workspace
 
 DEMO_PEOPLE = 2000
@@ -165,8 +165,8 @@ PROFILE_BUCKETS = (
     ("store: find_one (by _id)", "mongoeco/api/_async/collection.py", "find_one"),
     ("store: insert_many", "mongoeco/api/_async/collection.py", "insert_many"),
     ("store: bulk_write", "mongoeco/api/_async/collection.py", "bulk_write"),
-    ("parsing and validating the batch", "rules/ingest_parse.py", "v2_batch"),
-    ("change listeners (membership engine)", "rules/ingest_writer.py", "_tell_listeners"),
+    ("parsing and validating the batch", "rules/ingest/parse.py", "v2_batch"),
+    ("change listeners (membership engine)", "rules/ingest/group_commit.py", "_tell_listeners"),
 )
 
 

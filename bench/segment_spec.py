@@ -29,7 +29,7 @@ import httpx
 
 from api.settings import Settings
 from bench.ingest import DEMO_PEOPLE, _machine, _preload, _Server
-from rules.collections import EVENTS
+from rules.store.collections import EVENTS
 from rules.workspaces import create_workspace
 
 CONTEXT = {"library": {"name": "bench", "version": "1.0"}, "ip": "203.0.113.7", "locale": "en-US"}

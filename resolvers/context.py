@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
-from api.services import Services
 from resolvers.errors import UserError
 from resolvers.loaders import Loaders
+from rules.clock import Clock
 from rules.workspaces import Workspace
+
+
+class ResolverSettings(Protocol):
+    @property
+    def max_page_size(self) -> int: ...
+    @property
+    def max_upload_bytes(self) -> int: ...
+
+
+class Services(Protocol):
+    """What resolvers reach of the running service. `api.services.Services`
+    has it; declared here so that resolvers never import the transport layer."""
+
+    @property
+    def settings(self) -> ResolverSettings: ...
+    @property
+    def store(self) -> Any: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def components(self) -> dict[str, Any]: ...
+    @property
+    def db(self) -> Any: ...
 
 
 @dataclass(frozen=True, kw_only=True)

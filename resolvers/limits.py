@@ -7,10 +7,23 @@ page sizes `Settings.max_page_size` (resolvers/pagination.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError, ValidationContext, ValidationRule
 from strawberry.extensions import AddValidationRules
+
+
+class GraphQLLimits(Protocol):
+    """The limits `build_schema` applies (api.settings.Settings has them)."""
+
+    @property
+    def graphql_max_depth(self) -> int: ...
+    @property
+    def graphql_max_tokens(self) -> int: ...
+    @property
+    def graphql_max_query_bytes(self) -> int: ...
+    @property
+    def graphql_max_aliases(self) -> int: ...
 
 
 def max_query_bytes_limiter(max_bytes: int) -> AddValidationRules:

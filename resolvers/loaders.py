@@ -8,7 +8,7 @@ the domain packages turn them into objects. A domain package that needs a
 loader adds a field here and a builder in `Loaders.for_workspace`.
 
 How a batch reaches the store depends on the engine
-(`rules.collections.BatchLookup`): one `$in` query on MongoDB, one
+(`rules.store.collections.BatchLookup`): one `$in` query on MongoDB, one
 equality query per key on the embedded memory engine, one pass over the
 workspace's documents on the embedded sqlite engine.
 """
@@ -22,8 +22,8 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import SortOrder
-from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
-from rules.segments import Segment, list_segments
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
+from rules.segments.records import Segment, list_segments
 
 Document = dict[str, Any]
 

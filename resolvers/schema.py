@@ -14,9 +14,8 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from api.settings import Settings
 from resolvers.errors import ERROR_TYPES, should_mask_error
-from resolvers.limits import max_query_bytes_limiter
+from resolvers.limits import GraphQLLimits, max_query_bytes_limiter
 from resolvers.people.queries import PeopleQuery
 from resolvers.segments.manual import ManualSegmentsMutation
 from resolvers.segments.mutations import SegmentsMutation
@@ -43,7 +42,7 @@ class SegmentsSchema(strawberry.Schema):
         super().process_errors([error for error in errors if should_mask_error(error)], execution_context)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     return SegmentsSchema(
         query=_merged("Query", QUERIES),
         mutation=_merged("Mutation", MUTATIONS),
@@ -51,10 +50,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=ERROR_TYPES,
         # Factories: Strawberry builds fresh extensions for every operation.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            lambda: max_query_bytes_limiter(settings.graphql_max_query_bytes),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: QueryDepthLimiter(max_depth=limits.graphql_max_depth),
+            lambda: MaxTokensLimiter(max_token_count=limits.graphql_max_tokens),
+            lambda: max_query_bytes_limiter(limits.graphql_max_query_bytes),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.graphql_max_aliases),
             lambda: MaskErrors(should_mask_error=should_mask_error),
         ],
     )

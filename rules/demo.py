@@ -19,9 +19,9 @@ import hashlib
 import random
 from typing import Any, Callable
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
-from rules.identifiers import person_identity_documents
-from rules.ingest_documents import (
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
+from rules.people.identifiers import person_identity_documents
+from rules.store.documents import (
     delivery_document,
     device_document,
     event_document,

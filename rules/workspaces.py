@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from rules.collections import API_KEYS, WORKSPACE_DATA, WORKSPACES
+from rules.store.collections import API_KEYS, WORKSPACE_DATA, WORKSPACES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,14 +10,14 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.pagination import Connection, SortOrder, connection_of, decode_cursor, page_size, paginate
-from resolvers.people.types import Person
 from resolvers.segments.people_search import segment_people_connection
+from resolvers.segments.types import Person
 from resolvers.scalars import JSON
-from rules.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
-from rules.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
-from rules.people_search import PeopleSearchInvalid, people_match
-from rules.segment_people import count_segment_people
-from rules.segments import find_segment
+from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
+from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
+from rules.people.search import PeopleSearchInvalid, people_match
+from rules.people.segment_members import count_segment_people
+from rules.segments.records import find_segment
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))

@@ -1,5 +1,5 @@
 """`ConditionInput`: the condition language (CONTRACT section 4) as a GraphQL
-`@oneOf` input, and its conversion to the JSON form that `rules.parse`
+`@oneOf` input, and its conversion to the JSON form that `rules.conditions.parse`
 validates. Operators, count operators and metrics are enums whose names are
 the UPPER_SNAKE_CASE the parser also accepts; values are JSON.
 """
@@ -14,7 +14,7 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.scalars import JSON
-from rules.model import CountOp, Metric, Operator
+from rules.conditions.model import CountOp, Metric, Operator
 
 ConditionOperator = strawberry.enum(Operator, name="ConditionOperator", description="attribute, filter and URL operators")
 CountOperator = strawberry.enum(CountOp, name="CountOperator")
@@ -119,7 +119,7 @@ def condition_input_to_json(value: Any) -> Any:
     """A GraphQL input (tree) -> the JSON form; unset and null fields are left out.
 
     Enum members become their JSON spelling (`startsWith`); everything else
-    is validated by `rules.parse.parse_condition`.
+    is validated by `rules.conditions.parse.parse_condition`.
     """
     if isinstance(value, list):
         return [condition_input_to_json(item) for item in value]

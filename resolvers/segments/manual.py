@@ -13,16 +13,15 @@ from strawberry.file_uploads import Upload
 from resolvers.context import Info
 from resolvers.limits import upload_size
 from resolvers.errors import Error, NotFoundError, ValidationError, ValidationProblem
-from resolvers.people.types import Person
-from resolvers.segments.types import Segment, membership_engine
+from resolvers.segments.types import Person, Segment, membership_engine
 from resolvers.segments.types import _person as person_by_id
-from rules.csv_import import CsvImportError, ImportReport, import_members
-from rules.csv_import import ImportMode as ImportModeValue
-from rules.csv_import import RowProblem as RowProblemValue
-from rules.identifiers import IdKind
-from rules.manual import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
-from rules.membership import NotAManualSegment
-from rules.segments import SegmentNotFound, get_segment
+from rules.manual.csv_import import CsvImportError, ImportReport, import_members
+from rules.manual.csv_import import ImportMode as ImportModeValue
+from rules.manual.csv_import import RowProblem as RowProblemValue
+from rules.people.identifiers import IdKind
+from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
+from rules.membership.engine import NotAManualSegment
+from rules.segments.records import SegmentNotFound, get_segment
 
 IdType = strawberry.enum(IdKind, name="IdType", description="Which identifier a value is: profile id, email or cioId.")
 ImportMode = strawberry.enum(ImportModeValue, name="ImportMode")

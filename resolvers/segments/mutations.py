@@ -19,16 +19,9 @@ from resolvers.segments.types import (
     membership_engine,
     validation_error,
 )
-from rules.segments import (
-    InputProblem,
-    SegmentDraft,
-    SegmentInUse,
-    SegmentInvalid,
-    SegmentNotFound,
-    SegmentPatch,
-    SegmentService,
-)
-from rules.segments import SegmentType as SegmentTypeValue
+from rules.segments.records import InputProblem, SegmentInUse, SegmentInvalid, SegmentNotFound
+from rules.segments.service import SegmentDraft, SegmentPatch, SegmentService
+from rules.segments.records import SegmentType as SegmentTypeValue
 
 
 CONDITION_JSON = (

@@ -1,6 +1,6 @@
 """`people(segmentId: ...)`: the people search narrowed to one segment's
 members, in the search's own order, so its cursors and other filters work
-unchanged (rules/segment_people.py)."""
+unchanged (rules/people/segment_members.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, Callable
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.pagination import Connection, NodeT, SortOrder, connection_of, decode_cursor, page_size
-from rules.segment_people import count_segment_people, segment_people
-from rules.segments import find_segment
+from rules.people.segment_members import count_segment_people, segment_people
+from rules.segments.records import find_segment
 
 
 async def segment_people_connection(

@@ -8,20 +8,21 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.errors import NotFoundError, UserError
-from resolvers.people.types import Person
 from resolvers.segments.conditions import ConditionInput, condition_input_to_json
 from resolvers.segments.types import (
     ExplainMembershipResult,
     MembershipExplanation,
+    Person,
     Segment,
     SegmentPreview,
     validation_error,
 )
-from rules.collections import MEMBERSHIPS, PEOPLE, find_by_ids
-from rules.compile import matching_person_ids
-from rules.evaluate import evaluate, explanation_to_json, load_person_data
-from rules.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
-from rules.segments import SegmentInvalid, evaluable_condition, find_segment, list_segments, validate_condition
+from rules.store.collections import MEMBERSHIPS, PEOPLE, find_by_ids
+from rules.conditions.compile import matching_person_ids
+from rules.conditions.evaluate import evaluate, explanation_to_json, load_person_data
+from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
+from rules.segments.records import SegmentInvalid, evaluable_condition, find_segment, list_segments
+from rules.segments.service import validate_condition
 
 PREVIEW_SAMPLE_SIZE = 10
 

@@ -1,6 +1,6 @@
 """`membershipChanges(segmentId, after)`: the segment's changes from the
 recorded history after a cursor, then as they are recorded, by any process
-of the service on the same store (rules/change_log.py)."""
+of the service on the same store (rules/membership/change_log.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.segments.types import MembershipChange
-from rules.change_log import CursorInvalid, parse_cursor
-from rules.segments import find_segment
+from rules.membership.change_log import CursorInvalid, parse_cursor
+from rules.segments.records import find_segment
 
 
 @strawberry.type

@@ -1,4 +1,8 @@
-"""GraphQL types of segments, their members and their history."""
+"""GraphQL types of segments, their members and their history, and the
+schema's `Person`: a person's own fields (resolvers/people/types.py) plus
+the segments they are in. Segment types are built on people and a person's
+segments are segment types, so the joining type lives here and the people
+module never imports this one."""
 
 from __future__ import annotations
 
@@ -11,16 +15,16 @@ import strawberry
 from resolvers.context import Info
 from resolvers.errors import Error, NotFoundError, UserError, ValidationError, ValidationProblem
 from resolvers.pagination import Connection, Edge, SortOrder, connection_of, decode_cursor, page_size, paginate
-from resolvers.people.types import Person
+from resolvers.people.types import PersonFields
 from resolvers.scalars import JSON, datetime_from_stored, seconds_from_input
-from rules.changefeed import ChangeKind
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
-from rules.membership import MembershipEngine
-from rules.membership_history import SeriesInvalid, count_history, members_as_of, series_moments
-from rules.segments import InputProblem
-from rules.segments import Segment as SegmentRecord
-from rules.segments import SegmentState as SegmentStateValue
-from rules.segments import SegmentType as SegmentTypeValue
+from rules.membership.changefeed import ChangeKind
+from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
+from rules.membership.engine import MembershipEngine
+from rules.membership.history import SeriesInvalid, count_history, members_as_of, series_moments
+from rules.segments.records import InputProblem
+from rules.segments.records import Segment as SegmentRecord
+from rules.segments.records import SegmentState as SegmentStateValue
+from rules.segments.records import SegmentType as SegmentTypeValue
 
 SegmentType = strawberry.enum(SegmentTypeValue, name="SegmentType")
 SegmentState = strawberry.enum(
@@ -56,6 +60,19 @@ async def _person(info: Info, person_id: str) -> Person | None:
 class BuildProgress:
     done: int
     total: int
+
+
+@strawberry.type
+class Person(PersonFields):
+    @strawberry.field(description="The segments the person is in, with when they entered.")
+    async def segments(self, info: Info) -> list[PersonSegment]:
+        return await segments_of_person(info, str(self.cio_id))
+
+    @strawberry.field(description="The person's entries into and exits from segments, newest first.")
+    async def membership_changes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[MembershipChange]:
+        return await membership_changes_of_person(info, str(self.cio_id), first=first, after=after)
 
 
 @strawberry.type(description="A person in a segment.")
@@ -317,8 +334,7 @@ async def membership_changes_of_person(
     """`Person.membershipChanges`: the person's history across segments, newest first."""
     return await paginate(
         info.context.db[MEMBERSHIP_CHANGES],
-        # personId first: the embedded store uses the index of the filter's first key.
-        match={"personId": person_id, "ws": info.context.workspace.id},
+        match={"ws": info.context.workspace.id, "personId": person_id},
         order=NEWEST_CHANGES_FIRST,
         first=first,
         after=after,

@@ -19,7 +19,7 @@ from resolvers.webhooks.types import (
     WebhookEndpoint,
     webhooks,
 )
-from rules.changefeed import ChangeKind
+from rules.membership.changefeed import ChangeKind
 from rules.webhooks.endpoints import (
     DEFAULT_TIMEOUT_SECONDS,
     EndpointDraft,

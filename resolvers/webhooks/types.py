@@ -7,16 +7,16 @@ from typing import Annotated, Any
 
 import strawberry
 
-from api.webhooks_setup import Webhooks
 from resolvers.context import Info
 from resolvers.errors import NotFoundError, ValidationError
 from resolvers.pagination import Connection, SortOrder, paginate
 from resolvers.scalars import datetime_from_stored
 from resolvers.segments.types import MembershipChangeKind
-from rules.changefeed import ChangeKind
-from rules.collections import WEBHOOK_DELIVERIES
+from rules.membership.changefeed import ChangeKind
+from rules.store.collections import WEBHOOK_DELIVERIES
 from rules.webhooks.delivery import DeliveryStatus as DeliveryStatusValue
 from rules.webhooks.endpoints import WebhookEndpoint as EndpointRecord
+from rules.webhooks.service import Webhooks
 
 WebhookDeliveryStatus = strawberry.enum(
     DeliveryStatusValue,

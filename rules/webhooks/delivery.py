@@ -2,7 +2,7 @@
 
 The membership history is the outbox: each endpoint keeps a cursor (a
 change sequence number) into it and reads only up to the stable horizon
-(rules/change_log.py), so a change recorded before a crash is delivered
+(rules/membership/change_log.py), so a change recorded before a crash is delivered
 after it, and none is skipped. Per endpoint, one delivery is in flight at a
 time: the next batch is cut from the history only when the previous one was
 delivered. That keeps every endpoint's changes in history order (so the
@@ -38,10 +38,10 @@ import httpx
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from rules.change_log import ChangeSignal, changes_after, describe_changes, iso_time, stable_horizon
+from rules.membership.change_log import ChangeSignal, changes_after, describe_changes, iso_time, stable_horizon
 from rules.clock import Clock
-from rules.collections import LEASES, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
-from rules.membership_store import insert_ignoring_duplicates
+from rules.store.collections import LEASES, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
+from rules.membership.journal import insert_ignoring_duplicates
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoint
 from rules.webhooks.secrets import SecretBox
 from rules.webhooks.signing import signed_headers

@@ -3,7 +3,7 @@ validation of what a workspace asks for.
 
 An endpoint follows some segments of its workspace (or all, `segmentIds`
 None) for some change kinds, and reads the membership history from its own
-`cursor` (a change sequence number, rules/change_log.py): the history is
+`cursor` (a change sequence number, rules/membership/change_log.py): the history is
 the outbox, so nothing is lost between recording a change and delivering it.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from rules.change_log import current_sequence
-from rules.changefeed import ChangeKind
-from rules.collections import SEGMENTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS, find_by_ids
-from rules.segments import InputProblem
+from rules.membership.change_log import current_sequence
+from rules.membership.changefeed import ChangeKind
+from rules.store.collections import SEGMENTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS, find_by_ids
+from rules.segments.records import InputProblem
 from rules.webhooks.secrets import SecretBox, new_signing_secret
 
 MAX_URL_LENGTH = 2048

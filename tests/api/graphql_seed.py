@@ -1,5 +1,5 @@
 """Store documents for GraphQL tests, built by the same builders as the
-Track API (rules/ingest_documents.py) and written with batch inserts
+Track API (rules/store/documents.py) and written with batch inserts
 (single inserts are slow on the embedded store)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from rules.identifiers import new_cio_id, person_identity_documents
-from rules.ingest_documents import delivery_document, device_document, event_document, event_id, person_document
+from rules.people.identifiers import new_cio_id, person_identity_documents
+from rules.store.documents import delivery_document, device_document, event_document, event_id, person_document
 
 Documents = dict[str, list[dict[str, Any]]]
 

@@ -14,9 +14,10 @@ from api.cli import main
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import SystemClock
-from rules.collections import API_KEYS, PEOPLE, SEGMENTS
-from rules.membership import MembershipEngine
-from rules.segments import SegmentDraft, SegmentService, SegmentType
+from rules.store.collections import API_KEYS, PEOPLE, SEGMENTS
+from rules.membership.engine import MembershipEngine
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from rules.workspaces import authenticate_app, authenticate_track
 
 

@@ -10,10 +10,11 @@ from api.cli import main
 from api.settings import Settings
 from api.store import open_store
 from rules.clock import SystemClock
-from rules.identifiers import new_cio_id, person_identity_documents
-from rules.ingest_documents import person_document
-from rules.membership import MembershipEngine
-from rules.segments import SegmentDraft, SegmentService, SegmentType
+from rules.people.identifiers import new_cio_id, person_identity_documents
+from rules.store.documents import person_document
+from rules.membership.engine import MembershipEngine
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_cli"
 

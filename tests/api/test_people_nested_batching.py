@@ -4,7 +4,7 @@ Counted with MongoDB's own profiler (`profile` command, `system.profile`),
 which the embedded engines implement too. On the embedded sqlite store of
 `make run` every field is one pass over the workspace's documents, on
 MongoDB one `$in` query; the memory engine of the test suite looks keys up
-one by one (rules.collections.BatchLookup). All must give the same pages.
+one by one (rules.store.collections.BatchLookup). All must give the same pages.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from rules.clock import SystemClock
-from rules.collections import DELIVERIES, EVENTS, BatchLookup
+from rules.store.collections import DELIVERIES, EVENTS, BatchLookup
 from rules.demo import load_demo
 from tests.conftest import make_settings, start_server
 

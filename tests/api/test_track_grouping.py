@@ -3,8 +3,8 @@ each is all-or-nothing, and later requests see what earlier ones did."""
 
 from __future__ import annotations
 
-from rules import ingest_parse as parse
-from rules.ingest import Accepted, Rejected, apply_requests
+from rules.ingest import parse
+from rules.ingest.apply import Accepted, Rejected, apply_requests
 
 WS = "ws_grouping"
 NOW = 1_767_225_600.0

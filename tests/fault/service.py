@@ -20,7 +20,7 @@ import httpx
 
 from api.settings import Settings
 from api.store import open_store
-from rules.collections import PEOPLE
+from rules.store.collections import PEOPLE
 from rules.faults import FAULT_POINT_VARIABLE
 from rules.workspaces import create_workspace
 from tests.conftest import HTTP

@@ -1,7 +1,7 @@
 """`segments serve` killed (SIGKILL) during a REPLACE import of 50,000 rows
 (killed after its first chunk) or 5,000 rows (killed before it commits):
 before the import is committed to its journal nothing of it is applied;
-after, the restart completes it (rules/import_journal.py). Either way the
+after, the restart completes it (rules/manual/import_journal.py). Either way the
 members are exactly one of the two sets, memberCount counts them, and each
 person's history alternates ENTERED/EXITED with no duplicate.
 
@@ -23,13 +23,14 @@ import pytest
 
 from api.settings import Settings
 from api.store import open_store
-from rules.changefeed import ChangeKind, MembershipChange
+from rules.membership.changefeed import ChangeKind, MembershipChange
 from rules.clock import SystemClock
-from rules.identifiers import person_identity_documents
-from rules.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
-from rules.membership import MembershipEngine
-from rules.membership_store import write_changes
-from rules.segments import SegmentDraft, SegmentService, SegmentType
+from rules.people.identifiers import person_identity_documents
+from rules.store.collections import IDENTITIES, IMPORT_JOURNAL, MEMBERSHIP_CHANGES, MEMBERSHIPS, PEOPLE, SEGMENTS
+from rules.membership.engine import MembershipEngine
+from rules.membership.journal import write_changes
+from rules.segments.records import SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 from tests.api.manual_helpers import import_csv
 from tests.fault.service import Service, create_workspace_in
 

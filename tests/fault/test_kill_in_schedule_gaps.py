@@ -16,7 +16,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from rules.collections import EVENTS, PEOPLE
+from rules.store.collections import EVENTS, PEOPLE
 from tests.fault.service import Service, all_changes, create_workspace_in
 
 WINDOW_SECONDS = 3

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from rules.compile import matching_person_ids
-from rules.evaluate import evaluate
-from rules.parse import parse_condition
+from rules.conditions.compile import matching_person_ids
+from rules.conditions.evaluate import evaluate
+from rules.conditions.parse import parse_condition
 from tests.spec.world import (
     DAY,
     HOUR,

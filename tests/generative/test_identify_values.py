@@ -3,7 +3,7 @@ the stored attributes are, type-strictly, the last-write-wins merge of what
 was sent (false is not 0, true is not 1; 1 and 1.0 are one number), and the
 person is in exactly the data-driven segments whose conditions hold by the
 contract's rules (docs/conditions.md), re-stated here independently of
-rules/evaluate.py. SEGMENTS_HYPOTHESIS_PROFILE=deep runs many more."""
+rules/conditions/evaluate.py. SEGMENTS_HYPOTHESIS_PROFILE=deep runs many more."""
 
 from __future__ import annotations
 

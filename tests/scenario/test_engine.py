@@ -9,20 +9,12 @@ from collections import Counter
 import pytest
 
 from rules.clock import FakeClock
-from rules.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, MEMBERSHIPS, PEOPLE
-from rules.compile import matching_person_ids
-from rules.membership import MembershipEngine
-from rules.parse import parse_condition
-from rules.segments import (
-    SegmentDraft,
-    SegmentInUse,
-    SegmentInvalid,
-    SegmentPatch,
-    SegmentService,
-    SegmentState,
-    SegmentType,
-    get_segment,
-)
+from rules.store.collections import EVENTS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, MEMBERSHIPS, PEOPLE
+from rules.conditions.compile import matching_person_ids
+from rules.membership.engine import MembershipEngine
+from rules.conditions.parse import parse_condition
+from rules.segments.records import SegmentInUse, SegmentInvalid, SegmentState, SegmentType, get_segment
+from rules.segments.service import SegmentDraft, SegmentPatch, SegmentService
 
 WS = "ws_engine"
 DAY = 86_400.0
@@ -173,7 +165,7 @@ async def test_writes_interrupted_by_a_crash_are_finished_on_start(db, engine):
     segment = await service(db, engine).create(WS, SegmentDraft(name="Half built", condition=condition))
     await engine.wait_for_builds()
     await crash_before_rows(db, segment.id, ["p10", "p11"])
-    from rules.collections import SEGMENTS
+    from rules.store.collections import SEGMENTS
 
     await db[SEGMENTS].update_one({"_id": segment.id}, {"$set": {"state": "BUILDING"}})
     # An incremental change interrupted the same way.
@@ -226,7 +218,7 @@ async def test_interrupted_builds_resume_referenced_segments_first(db, engine):
     follower = await segments.create(WS, SegmentDraft(name="Follower", condition={"segment": {"id": base.id}}))
     await engine.wait_for_builds()
     # Both interrupted, the base with its members lost: the follower must wait for it.
-    from rules.collections import SEGMENTS
+    from rules.store.collections import SEGMENTS
 
     await db[MEMBERSHIPS].delete_many({"segmentId": base.id})
     await db[SEGMENTS].update_many({"ws": WS}, {"$set": {"state": "BUILDING"}})

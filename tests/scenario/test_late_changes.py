@@ -4,8 +4,8 @@ scheduler late) is dated when the condition stopped or started holding;
 
 from __future__ import annotations
 
-from rules.collections import MEMBERSHIP_CHANGES
-from rules.segments import SegmentDraft
+from rules.store.collections import MEMBERSHIP_CHANGES
+from rules.segments.service import SegmentDraft
 from tests.scenario.test_engine import DAY, WS, add_events, add_person, engine, service  # noqa: F401 (fixture)
 
 BOUGHT_IN_3_DAYS = {"event": {"name": "purchase", "window": {"within": {"days": 3}}}}

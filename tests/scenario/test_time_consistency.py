@@ -8,12 +8,12 @@ from __future__ import annotations
 from itertools import groupby
 
 from rules.clock import FakeClock
-from rules.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
-from rules.compile import matching_person_ids
+from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS
+from rules.conditions.compile import matching_person_ids
 from rules.demo import load_demo
-from rules.membership import MembershipEngine
-from rules.parse import parse_condition
-from rules.segments import SegmentDraft, SegmentService
+from rules.membership.engine import MembershipEngine
+from rules.conditions.parse import parse_condition
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_time"
 HOUR = 3_600.0

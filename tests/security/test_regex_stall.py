@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from rules.collections import SEGMENTS
+from rules.store.collections import SEGMENTS
 from tests.conftest import HTTP
 
 CATASTROPHIC = "^(a+)+$"

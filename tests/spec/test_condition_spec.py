@@ -2,7 +2,7 @@
 
 import pytest
 
-from rules.parse import parse_condition
+from rules.conditions.parse import parse_condition
 from tests.spec.condition_cases import CASES, VALUES, attr
 from tests.spec.world import BACKENDS, store_world
 
@@ -37,7 +37,7 @@ async def test_anonymous_events_never_count(db, backend):
 
 
 async def test_a_large_person_scope_gives_the_same_answer(db):
-    from rules.compile import NARROW_QUERY_LIMIT, matching_person_ids
+    from rules.conditions.compile import NARROW_QUERY_LIMIT, matching_person_ids
     from tests.spec.world import Person
 
     cast = [Person(key=f"p{i}", attributes={"n": i}) for i in range(NARROW_QUERY_LIMIT + 6)]

@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
-from rules.compile import matching_person_ids
-from rules.evaluate import PersonData, evaluate, load_person_data
-from rules.model import Condition
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
+from rules.conditions.compile import matching_person_ids
+from rules.conditions.evaluate import PersonData, evaluate, load_person_data
+from rules.conditions.model import Condition
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 MINUTE, HOUR, DAY = 60, 3_600, 86_400

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-import rules.membership_store as membership_store
-from rules.change_log import changes_after, stable_horizon
-from rules.changefeed import ChangeKind, MembershipChange
+import rules.membership.journal as membership_store
+from rules.membership.change_log import changes_after, stable_horizon
+from rules.membership.changefeed import ChangeKind, MembershipChange
 
 
 def _change(person: str) -> MembershipChange:

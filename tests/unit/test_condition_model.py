@@ -2,12 +2,12 @@
 
 import pytest
 
-from rules import compile as compile_backend
-from rules import evaluate as evaluate_backend
-from rules.compile import compile_node
-from rules.dependencies import Dependencies, affected_by, dependencies
-from rules.evaluate import explain
-from rules.model import (
+from rules.conditions import compile as compile_backend
+from rules.conditions import evaluate as evaluate_backend
+from rules.conditions.compile import compile_node
+from rules.conditions.dependencies import Dependencies, affected_by, dependencies
+from rules.conditions.evaluate import explain
+from rules.conditions.model import (
     NODE_TYPES,
     All,
     AttributeCondition,
@@ -20,7 +20,7 @@ from rules.model import (
     TimeWindow,
     UnsupportedCondition,
 )
-from rules.parse import condition_to_json, parse_condition
+from rules.conditions.parse import condition_to_json, parse_condition
 
 
 def test_every_node_type_is_registered_in_both_backends():

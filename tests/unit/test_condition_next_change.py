@@ -3,8 +3,8 @@ these cases, changes exactly then; both backends agree at each moment."""
 
 import pytest
 
-from rules.evaluate import evaluate, load_person_data
-from rules.parse import parse_condition
+from rules.conditions.evaluate import evaluate, load_person_data
+from rules.conditions.parse import parse_condition
 from tests.spec.world import BACKENDS, DAY, HOUR, NOW, Person, event, store_world
 
 WEEK_OF_PURCHASES = {"event": {"name": "purchase", "window": {"within": {"days": 7}}}}

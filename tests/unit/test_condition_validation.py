@@ -3,8 +3,8 @@ pointer and a message that names the problem."""
 
 import pytest
 
-from rules.model import ErrorCode
-from rules.parse import ConditionInvalid, parse_condition
+from rules.conditions.model import ErrorCode
+from rules.conditions.parse import ConditionInvalid, parse_condition
 
 
 def errors_of(data, **kwargs):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rules.clock import FakeClock
-from rules.csv_import import (
+from rules.manual.csv_import import (
     BadRow,
     CsvImportError,
     IdentifiedRow,
@@ -19,10 +19,11 @@ from rules.csv_import import (
     import_members,
     plan_import,
 )
-from rules.identifiers import IdKind, Identifier, new_cio_id, person_identity_documents
-from rules.ingest_documents import person_document
-from rules.membership import MembershipEngine, NotAManualSegment
-from rules.segments import SegmentDraft, SegmentNotFound, SegmentService, SegmentType
+from rules.people.identifiers import IdKind, Identifier, new_cio_id, person_identity_documents
+from rules.store.documents import person_document
+from rules.membership.engine import MembershipEngine, NotAManualSegment
+from rules.segments.records import SegmentNotFound, SegmentType
+from rules.segments.service import SegmentDraft, SegmentService
 
 WS = "ws_test"
 
@@ -252,8 +253,8 @@ async def test_a_large_import_resolves_from_one_read_of_the_identities(db, engin
 
     by_lookups = await plan()
     # Rows are resolved two at a time; after two, from the workspace's identities.
-    monkeypatch.setattr("rules.csv_import.CHUNK_ROWS", 2)
-    monkeypatch.setattr("rules.manual.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
+    monkeypatch.setattr("rules.manual.csv_import.CHUNK_ROWS", 2)
+    monkeypatch.setattr("rules.manual.changes.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
     by_directory = await plan()
     assert by_directory == by_lookups
     assert by_directory.changes.add == (ada, bob, cy)

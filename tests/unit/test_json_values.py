@@ -8,7 +8,7 @@ from bson import Int64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.ingest_write import update_of
+from rules.ingest.write import update_of
 from rules.json_values import same_value
 from tests.typed_json import typed
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.regex import pattern_problem, search
+from rules.conditions.regex import pattern_problem, search
 
 UNBOUNDED = [
     "^(a+)+$",  # the reproduction of issue 12

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from resolvers.print_schema import printed_schema
+from api.print_schema import printed_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 

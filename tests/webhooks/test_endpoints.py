@@ -3,7 +3,7 @@ shown once and not stored in clear, and nothing crosses workspaces."""
 
 from __future__ import annotations
 
-from rules.collections import WEBHOOK_ENDPOINTS
+from rules.store.collections import WEBHOOK_ENDPOINTS
 from tests.webhooks.helpers import CREATE_ENDPOINT, create_endpoint, create_segment, gql
 
 UPDATE = """mutation($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) {

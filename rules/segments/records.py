@@ -1,0 +1,171 @@
+"""Segment records: the `Segment` type, its states, the repository over the
+`segments` collection and the walks of the graph of segments referring to
+segments. Creating, changing and deleting is rules/segments/service.py;
+the membership engine depends on this module only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from rules.conditions.dependencies import dependencies
+from rules.conditions.model import Condition
+from rules.conditions.parse import ConditionInvalid, parse_condition
+from rules.store.collections import SEGMENTS
+
+
+class SegmentType(StrEnum):
+    DATA_DRIVEN = "DATA_DRIVEN"
+    MANUAL = "MANUAL"
+
+
+class SegmentState(StrEnum):
+    BUILDING = "BUILDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildProgress:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    id: str
+    workspace_id: str
+    name: str
+    description: str | None
+    type: SegmentType
+    condition: dict[str, Any] | None  # canonical JSON; None for manual segments
+    state: SegmentState
+    progress: BuildProgress
+    member_count: int
+    generation: int  # builds started; part of the ids of a build's changes
+    failure: str | None
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Segment:
+        progress = doc.get("progress") or {}
+        return cls(
+            id=doc["_id"],
+            workspace_id=doc["ws"],
+            name=doc["name"],
+            description=doc.get("description"),
+            type=SegmentType(doc["type"]),
+            condition=doc.get("condition"),
+            state=SegmentState(doc["state"]),
+            progress=BuildProgress(done=progress.get("done", 0), total=progress.get("total", 0)),
+            member_count=doc.get("memberCount", 0),
+            generation=doc.get("generation", 0),
+            failure=doc.get("failure"),
+            created_at=doc["createdAt"],
+            updated_at=doc["updatedAt"],
+        )
+
+    @property
+    def is_data_driven(self) -> bool:
+        return self.type is SegmentType.DATA_DRIVEN
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputProblem:
+    code: str
+    path: str  # JSON pointer into the input, e.g. "/condition/all/0/attribute/op"
+    message: str
+
+
+class SegmentInvalid(Exception):
+    def __init__(self, problems: list[InputProblem]) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class SegmentNotFound(Exception):
+    def __init__(self, segment_id: str) -> None:
+        super().__init__(f"segment {segment_id!r} does not exist in this workspace")
+        self.segment_id = segment_id
+
+
+class SegmentInUse(Exception):
+    """The segment is referenced by other segments' conditions."""
+
+    def __init__(self, segment_id: str, referrers: list[Segment], action: str) -> None:
+        names = ", ".join(f"{s.name!r} ({s.id})" for s in referrers)
+        super().__init__(f"cannot {action} segment {segment_id!r}: it is referenced by {names}")
+        self.segment_id = segment_id
+        self.referrers = referrers
+
+
+# -- repository ----------------------------------------------------------------
+
+
+async def find_segment(db: Any, workspace_id: str, segment_id: str) -> Segment | None:
+    doc = await db[SEGMENTS].find_one({"_id": segment_id, "ws": workspace_id})
+    return Segment.from_document(doc) if doc else None
+
+
+async def get_segment(db: Any, workspace_id: str, segment_id: str) -> Segment:
+    segment = await find_segment(db, workspace_id, segment_id)
+    if segment is None:
+        raise SegmentNotFound(segment_id)
+    return segment
+
+
+async def list_segments(db: Any, workspace_id: str) -> list[Segment]:
+    cursor = db[SEGMENTS].find({"ws": workspace_id}).sort([("createdAt", 1), ("_id", 1)])
+    return [Segment.from_document(doc) async for doc in cursor]
+
+
+class StoredConditionRefused(Exception):
+    """A stored condition that today's validation refuses (the rules tightened
+    after it was saved, e.g. for regular expressions): it is never evaluated."""
+
+    def __init__(self, segment_id: str, invalid: ConditionInvalid) -> None:
+        super().__init__(f"the condition of segment {segment_id!r} is no longer accepted; edit it: {invalid}")
+        self.segment_id = segment_id
+
+
+def parsed_condition(segment: Segment) -> Condition | None:
+    """The stored condition as a tree, validated again as it is loaded."""
+    if segment.condition is None:
+        return None
+    try:
+        return parse_condition(segment.condition)
+    except ConditionInvalid as invalid:
+        raise StoredConditionRefused(segment.id, invalid) from None
+
+
+def evaluable_condition(segment: Segment) -> Condition | None:
+    """The stored condition, or None for a manual segment and for a refused condition (not evaluated)."""
+    try:
+        return parsed_condition(segment)
+    except StoredConditionRefused:
+        return None
+
+
+def referrers_of(segment_id: str, segments: list[Segment]) -> list[Segment]:
+    return [
+        s
+        for s in segments
+        if (condition := evaluable_condition(s)) is not None and segment_id in dependencies(condition).segment_ids
+    ]
+
+
+def dependents_of(segment_id: str, segments: list[Segment]) -> list[Segment]:
+    """Every segment whose condition refers to this one, directly or through
+    others, each after the dependents it refers to (cycles are refused on save)."""
+    found: list[Segment] = []
+    frontier = [segment_id]
+    while frontier:
+        for referrer in referrers_of(frontier.pop(0), segments):
+            if referrer in found:
+                found.remove(referrer)  # it also refers to a later one: it comes after that
+            found.append(referrer)
+            frontier.append(referrer.id)
+    return found
