@@ -130,3 +130,9 @@ test-security: $(STAMP)
 # 10,000 generated GraphQL operations and 5,000 Track API bodies instead of 600 and 600; every credential and cursor on every route.
 test-security-deep: $(STAMP)
 	SEGMENTS_SECURITY_PROFILE=deep $(PYTEST) tests/security
+
+# -- scale (issue #11): the 20 benchmark segments on a large demo data set, sqlite store.
+# The data set is loaded once into .bench-scale/ and reused; size with ARGS="--people 100000".
+.PHONY: bench-scale
+bench-scale: $(STAMP)
+	$(PY) -m bench.scale $(ARGS)
