@@ -136,3 +136,7 @@ test-security-deep: $(STAMP)
 .PHONY: bench-scale
 bench-scale: $(STAMP)
 	$(PY) -m bench.scale $(ARGS)
+# The dashboard read under 50 clients from a separate process, against 1 and 2 serve processes on one sqlite file.
+.PHONY: bench-dashboard
+bench-dashboard: $(STAMP)
+	$(PY) -m bench.dashboard $(ARGS)
