@@ -33,7 +33,7 @@ from typing import Any
 
 from rules.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
-from rules.collections import SCHEDULES, SEGMENTS
+from rules.collections import SCHEDULES, SEGMENTS, BatchLookup
 from rules.compile import matching_person_ids
 from rules.dependencies import Dependencies, affected_by, dependencies
 from rules.evaluate import PersonData, evaluate, load_person_data
@@ -52,6 +52,7 @@ from rules.membership_store import (
     write_schedules,
 )
 from rules.membership_time import time_sensitive_people
+from rules.people_data import load_people_data
 from rules.model import Condition
 from rules.segments import (
     Segment,
@@ -170,9 +171,17 @@ class NotAManualSegment(Exception):
 
 
 class MembershipEngine:
-    def __init__(self, db: Any, clock: Clock, *, lease_seconds: float = WORK_LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        db: Any,
+        clock: Clock,
+        *,
+        lease_seconds: float = WORK_LEASE_SECONDS,
+        batch_lookup: BatchLookup = BatchLookup.PER_KEY,
+    ) -> None:
         self._db = db
         self.clock = clock
+        self._lookup = batch_lookup  # how the store reads many people's data fastest (api/store.py)
         self._leases = Leases(db, seconds=lease_seconds)
         self.changefeed = Changefeed()
         self._rules: dict[str, WorkspaceRules] = {}
@@ -356,16 +365,19 @@ class MembershipEngine:
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
-        entries = []
-        for person_id in sorted(candidates):
-            person = await load_person_data(self._db, workspace_id, person_id)
-            if person is not None:
-                at = next_check_at(evaluate(condition, person, now=now).next_change_at, now)
-                entries.append(ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at))
-            if len(entries) >= WRITE_BATCH:
-                await write_schedules(self._db, entries)
-                entries = []
-        await write_schedules(self._db, entries)
+        ordered = sorted(candidates)
+        for start in range(0, len(ordered), WRITE_BATCH):
+            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH], lookup=self._lookup)
+            entries = [
+                ScheduleEntry(
+                    workspace_id=workspace_id,
+                    segment_id=segment_id,
+                    person_id=person_id,
+                    at=next_check_at(evaluate(condition, person, now=now).next_change_at, now),
+                )
+                for person_id, person in people.items()
+            ]
+            await write_schedules(self._db, entries)
 
     # -- incremental -------------------------------------------------------------
 
