@@ -134,3 +134,12 @@ test-security-deep: $(STAMP)
 # The embedded-engine seam (api/embedded_store.py): each rule with and without it (issue #13).
 bench-seam: $(STAMP)
 	$(PY) -m bench.embedded_seam
+# -- scale (issue #11): the 20 benchmark segments on a large demo data set, sqlite store.
+# The data set is loaded once into .bench-scale/ and reused; size with ARGS="--people 100000".
+.PHONY: bench-scale
+bench-scale: $(STAMP)
+	$(PY) -m bench.scale $(ARGS)
+# The dashboard read under 50 clients from a separate process, against 1 and 2 serve processes on one sqlite file.
+.PHONY: bench-dashboard
+bench-dashboard: $(STAMP)
+	$(PY) -m bench.dashboard $(ARGS)

@@ -172,6 +172,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.people < 1:
         return _fail(f"--people: at least 1, got {args.people}")
+    if args.events_per_person is not None and args.events_per_person <= 0:
+        return _fail(f"--events-per-person: more than 0, got {args.events_per_person}")
 
     async def action(db):
         now = time.time()
@@ -179,9 +181,12 @@ def _demo(args: argparse.Namespace) -> int:
             printed = {"workspaceId": (await find_workspace(db, args.workspace)).id}
         else:
             printed = (await create_workspace(db, "Demo", now=now)).as_json()
-        progress = _Progress(unit="doc", desc="demo data")
+        progress = _Progress(unit="person", desc="demo data")
         try:
-            loaded = await load_demo(db, printed["workspaceId"], now=now, people=args.people, progress=progress.update)
+            loaded = await load_demo(
+                db, printed["workspaceId"], now=now, people=args.people,
+                events_per_person=args.events_per_person, progress=progress.update,
+            )
         finally:
             progress.close()
         return {**printed, "loaded": loaded}
@@ -381,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load a realistic demo data set (creates a workspace unless --workspace)")
     demo.add_argument("--workspace", help="an existing workspace without people (e.g. the one just created); default: a new one")
     demo.add_argument("--people", type=int, default=2000, help="how many people (default 2000)")
+    demo.add_argument("--events-per-person", type=float, help="average events of all kinds per person (default about 8.5)")
     demo.set_defaults(func=_demo)
 
     members = sub.add_parser("import-members", help="import a CSV file into a MANUAL segment (docs/manual-segments.md)")

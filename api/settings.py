@@ -29,6 +29,9 @@ class Settings:
     secret_key: str = ""
     change_poll_seconds: float = 0.5
     webhook_lease_seconds: float = 10.0
+    # How long a build or a round of the time-window scheduler stays claimed by
+    # a process that stopped renewing its lease (rules/leases.py, docs/scaling.md).
+    work_lease_seconds: float = 30.0
     # Requests per second per API key (api/ratelimit.py); 0 turns a limit off.
     # Customer.io: 10/s on the App API, 100/s on the Track API. GraphQL is
     # generous because the console polls it.
@@ -67,7 +70,7 @@ class Settings:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
         if env.get("SEGMENTS_SECRET_KEY"):
             values["secret_key"] = env["SEGMENTS_SECRET_KEY"]
-        for name, field in (("SEGMENTS_CHANGE_POLL_SECONDS", "change_poll_seconds"), ("SEGMENTS_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds")):
+        for name, field in (("SEGMENTS_CHANGE_POLL_SECONDS", "change_poll_seconds"), ("SEGMENTS_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds"), ("SEGMENTS_WORK_LEASE_SECONDS", "work_lease_seconds")):
             if name in env:
                 try:
                     values[field] = float(env[name])

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -43,6 +51,14 @@ class SegmentsSchema(strawberry.Schema):
 
 
 def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
+    # The limits' validation rules are built once: the validation cache's key
+    # holds the rule classes, and a limiter built per operation makes new ones.
+    limiters = [
+        QueryDepthLimiter(max_depth=limits.graphql_max_depth),
+        max_query_bytes_limiter(limits.graphql_max_query_bytes),
+        MaxAliasesLimiter(max_alias_count=limits.graphql_max_aliases),
+    ]
+    limit_rules = [rule for limiter in limiters for rule in limiter.validation_rules]
     return SegmentsSchema(
         query=_merged("Query", QUERIES),
         mutation=_merged("Mutation", MUTATIONS),
@@ -50,10 +66,13 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         types=ERROR_TYPES,
         # Factories: Strawberry builds fresh extensions for every operation.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=limits.graphql_max_depth),
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=limits.graphql_max_tokens),
-            lambda: max_query_bytes_limiter(limits.graphql_max_query_bytes),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.graphql_max_aliases),
             lambda: MaskErrors(should_mask_error=should_mask_error),
+            # Clients send the same few documents again and again: parsing and
+            # validating one took 17 of the 30 ms of the dashboard query
+            # (docs/scaling.md). Bounded caches (128 documents each).
+            lambda: ParserCache(),
+            lambda: ValidationCache(),
         ],
     )

@@ -5,9 +5,11 @@ missing, to show that comparisons never cross types), signup dates, countries
 and tags; purchase / add_to_cart / signed_in events; page views of offer
 pages (some people keep coming back to the same offer); iOS and Android
 devices; and deliveries of a few campaigns with sent / delivered / opened /
-clicked metrics. Everything is built in memory and written with
-`insert_many` in batches: the embedded engine pays a whole-collection scan
-for every lone inserted document, and batches are what MongoDB likes too.
+clicked metrics. The documents of a chunk of people are built in memory and
+written with `insert_many` in batches (the embedded engine pays a
+whole-collection scan for every lone inserted document, and batches are what
+MongoDB likes too), so memory stays flat for 100,000 people and more.
+`events_per_person` scales every kind of activity alike, keeping the shape.
 
 The loader writes documents directly and does not notify the membership
 engine: segments are (re)built from the store.
@@ -33,6 +35,10 @@ DAY = 86_400.0
 # Each batch is one write transaction: a server sharing the sqlite file waits
 # for it (a Track API request waited up to 6.6 s behind 1,000 documents, 4.0 s behind 250).
 BATCH_SIZE = 250
+# People built in memory at once before their documents are written.
+PEOPLE_PER_CHUNK = 2000
+# The average number of events (all types) per person at the default scale.
+DEFAULT_EVENTS_PER_PERSON = 8.55
 
 PLANS = (("free", 0.6), ("pro", 0.3), ("enterprise", 0.1))
 COUNTRIES = (("US", 0.35), ("GB", 0.12), ("DE", 0.12), ("FR", 0.1), ("BR", 0.1), ("IN", 0.11), ("JP", 0.1))
@@ -76,21 +82,30 @@ def _lifetime_value(rng: random.Random, plan: str) -> Any:
 class _DemoBuilder:
     """Accumulates the documents of one demo data set, collection by collection."""
 
-    def __init__(self, workspace_id: str, *, now: float, seed: int) -> None:
+    def __init__(self, workspace_id: str, *, now: float, seed: int, activity_scale: float = 1.0) -> None:
         self.ws = workspace_id
         self.now = now
         self.seed = seed
         self.rng = random.Random(seed)
-        self.docs: dict[str, list[dict[str, Any]]] = {
-            PEOPLE: [],
-            IDENTITIES: [],
-            EVENTS: [],
-            DEVICES: [],
-            DELIVERIES: [],
-        }
+        self.activity_scale = activity_scale
+        self.events_made = 0
+        self.docs: dict[str, list[dict[str, Any]]] = {}
+        self.take_docs()
+
+    def take_docs(self) -> dict[str, list[dict[str, Any]]]:
+        """The documents built since the last call, by collection."""
+        taken, self.docs = self.docs, {PEOPLE: [], IDENTITIES: [], EVENTS: [], DEVICES: [], DELIVERIES: []}
+        return taken
+
+    def _times(self, count: int) -> range:
+        """`count` scaled by `activity_scale` (rounded at random, so the mean is exact)."""
+        if self.activity_scale == 1.0:
+            return range(count)
+        return range(int(count * self.activity_scale + self.rng.random()))
 
     def _event(self, person_id: str, type: str, name: str, data: dict[str, Any], ts: float) -> None:
-        client_id = f"demo-{self.seed}-{len(self.docs[EVENTS])}"
+        client_id = f"demo-{self.seed}-{self.events_made}"
+        self.events_made += 1
         self.docs[EVENTS].append(
             event_document(
                 self.ws,
@@ -140,20 +155,20 @@ class _DemoBuilder:
 
     def _add_activity(self, person_id: str, signed_up: float) -> None:
         rng = self.rng
-        for _ in range(rng.randint(0, 4)):
+        for _ in self._times(rng.randint(0, 4)):
             self._event(person_id, "event", "signed_in", {"method": rng.choice(("password", "google", "sso"))}, self._moment_since(signed_up))
-        for _ in range(rng.randint(0, 5)):
+        for _ in self._times(rng.randint(0, 5)):
             product, price = rng.choice(PRODUCTS)
             self._event(person_id, "event", "add_to_cart", {"product": product, "price": price}, self._moment_since(signed_up))
-        for _ in range(rng.choices((0, 1, 2, 3), weights=(5, 3, 1, 1))[0]):
+        for _ in self._times(rng.choices((0, 1, 2, 3), weights=(5, 3, 1, 1))[0]):
             product, price = rng.choice(PRODUCTS)
             quantity = rng.randint(1, 3)
             data = {"product": product, "quantity": quantity, "amount": round(price * quantity, 2), "currency": "USD"}
             self._event(person_id, "event", "purchase", data, self._moment_since(signed_up))
         favourite_offer = f"/offers/{rng.randint(1, OFFER_PAGES)}"
-        for _ in range(rng.choices((0, 1, 3, 6), weights=(4, 3, 2, 1))[0]):
+        for _ in self._times(rng.choices((0, 1, 3, 6), weights=(4, 3, 2, 1))[0]):
             self._event(person_id, "page", favourite_offer, {"referrer": rng.choice(("google", "newsletter", ""))}, self._moment_since(signed_up))
-        for _ in range(rng.randint(0, 2)):
+        for _ in self._times(rng.randint(0, 2)):
             page = rng.choice(OTHER_PAGES + (f"/offers/{rng.randint(1, OFFER_PAGES)}",))
             self._event(person_id, "page", page, {}, self._moment_since(signed_up))
         if rng.random() < 0.5:
@@ -169,7 +184,7 @@ class _DemoBuilder:
         self.docs[DEVICES].append(
             device_document(self.ws, person_id=person_id, token=token, platform=platform, last_used=last_used, attributes=attributes)
         )
-        for _ in range(rng.randint(0, 3)):
+        for _ in self._times(rng.randint(0, 3)):
             self._event(person_id, "screen", rng.choice(SCREENS), {"platform": platform}, self._moment_since(signed_up))
 
     def _add_deliveries(self, person_id: str, signed_up: float) -> None:
@@ -215,31 +230,33 @@ async def load_demo(
     now: float,
     people: int = 2000,
     seed: int = 7,
+    events_per_person: float | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Fill an empty workspace with demo data; returns how many of each were written."""
+    """Fill an empty workspace with demo data; returns how many of each were
+    written. `progress(people written, people)` is called after each chunk."""
     if people < 1:
         raise ValueError("people must be at least 1")
+    if events_per_person is not None and events_per_person <= 0:
+        raise ValueError("events per person must be more than 0")
     if await db[PEOPLE].find_one({"ws": workspace_id}, {"_id": 1}) is not None:
         raise ValueError(f"workspace {workspace_id} already has people; demo data goes into an empty workspace")
-    builder = _DemoBuilder(workspace_id, now=now, seed=seed)
-    for index in range(people):
-        builder.add_person(index)
-    total = sum(len(docs) for docs in builder.docs.values())
-    written = 0
-    for collection, docs in builder.docs.items():
-        for batch in _batches(docs, BATCH_SIZE):
-            await db[collection].insert_many(batch, ordered=False)
-            written += len(batch)
-            if progress is not None:
-                progress(written, total)
-    events = builder.docs[EVENTS]
-    return {
-        "workspaceId": workspace_id,
-        "people": len(builder.docs[PEOPLE]),
-        "events": sum(1 for e in events if e["type"] == "event"),
-        "pageViews": sum(1 for e in events if e["type"] == "page"),
-        "screens": sum(1 for e in events if e["type"] == "screen"),
-        "devices": len(builder.docs[DEVICES]),
-        "deliveries": len(builder.docs[DELIVERIES]),
-    }
+    scale = 1.0 if events_per_person is None else events_per_person / DEFAULT_EVENTS_PER_PERSON
+    builder = _DemoBuilder(workspace_id, now=now, seed=seed, activity_scale=scale)
+    counts = {"people": 0, "events": 0, "pageViews": 0, "screens": 0, "devices": 0, "deliveries": 0}
+    event_counts = {"event": "events", "page": "pageViews", "screen": "screens"}
+    for chunk_start in range(0, people, PEOPLE_PER_CHUNK):
+        for index in range(chunk_start, min(people, chunk_start + PEOPLE_PER_CHUNK)):
+            builder.add_person(index)
+        docs = builder.take_docs()
+        for collection, documents in docs.items():
+            for batch in _batches(documents, BATCH_SIZE):
+                await db[collection].insert_many(batch, ordered=False)
+        counts["people"] += len(docs[PEOPLE])
+        counts["devices"] += len(docs[DEVICES])
+        counts["deliveries"] += len(docs[DELIVERIES])
+        for event in docs[EVENTS]:
+            counts[event_counts[event["type"]]] += 1
+        if progress is not None:
+            progress(counts["people"], people)
+    return {"workspaceId": workspace_id, **counts}

@@ -15,6 +15,10 @@ Three ways membership moves (docs/segments.md):
   re-evaluates what is due. The service runs it every second; scenario
   tests call it after advancing a fake clock.
 
+Several service processes may share one store: a build and each round of
+the scheduler run under a lease (rules/leases.py), so only one process does
+them, and another takes them over when the holder stops renewing.
+
 Manual segments change only through `apply_manual_changes`.
 """
 
@@ -29,11 +33,13 @@ from typing import Any
 
 from rules.membership.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
-from rules.store.collections import SCHEDULES, SEGMENTS
+from rules.store.collections import SCHEDULES, SEGMENTS, BatchLookup
 from rules.conditions.compile import matching_person_ids
 from rules.conditions.dependencies import Dependencies, affected_by, dependencies
 from rules.conditions.evaluate import PersonData, evaluate, load_person_data
+from rules.conditions.people_data import load_people_data
 from rules.faults import fault_point
+from rules.store.leases import LeaseLost, Leases
 from rules.membership.journal import (
     ScheduleEntry,
     apply_pending_changes,
@@ -64,6 +70,14 @@ log = logging.getLogger("segments.membership")
 WRITE_BATCH = 500  # changes written per batch during a build
 DUE_BATCH = 500  # schedules taken per round of run_due
 SCHEDULER_POLL_SECONDS = 1.0
+SCHEDULER_LEASE = "membership-scheduler"
+# Long enough to outlast a build's longest single store call on the embedded
+# engine (its aggregations can hold the event loop, and with it the renewal).
+WORK_LEASE_SECONDS = 30.0
+
+
+def build_lease(segment_id: str) -> str:
+    return f"build:{segment_id}"
 
 
 # Evaluations `changes_between` makes from a due moment towards now before
@@ -158,9 +172,18 @@ class NotAManualSegment(Exception):
 
 
 class MembershipEngine:
-    def __init__(self, db: Any, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Any,
+        clock: Clock,
+        *,
+        lease_seconds: float = WORK_LEASE_SECONDS,
+        batch_lookup: BatchLookup = BatchLookup.PER_KEY,
+    ) -> None:
         self._db = db
         self.clock = clock
+        self._lookup = batch_lookup  # how the store reads many people's data fastest (api/store.py)
+        self._leases = Leases(db, seconds=lease_seconds)
         self.changefeed = Changefeed()
         self._rules: dict[str, WorkspaceRules] = {}
         # Evaluations and writes of one workspace never interleave, so two
@@ -191,6 +214,8 @@ class MembershipEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Another process takes the schedule over at once, not after the lease runs out.
+        await self._leases.release(SCHEDULER_LEASE)
 
     async def wait_for_builds(self) -> None:
         """Until no build is running (for tests and the benchmark)."""
@@ -235,22 +260,35 @@ class MembershipEngine:
 
     async def _build_until_current(self, workspace_id: str, segment_id: str) -> None:
         try:
-            while segment_id in self._rebuild_requested:
-                self._rebuild_requested.discard(segment_id)
-                try:
-                    await self._build(workspace_id, segment_id)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    log.exception("build of segment %s failed", segment_id)
-                    await self._db[SEGMENTS].update_one(
-                        {"_id": segment_id, "ws": workspace_id},
-                        {"$set": {"state": str(SegmentState.FAILED), "failure": f"{type(error).__name__}: {error}"}},
-                    )
+            async with self._leases.held(build_lease(segment_id)) as claimed:
+                # Not claimed: another process is building it; if that one
+                # dies, the scheduler loop finds the segment still BUILDING.
+                if claimed:
+                    await self._build_while_requested(workspace_id, segment_id)
+                else:
+                    self._rebuild_requested.discard(segment_id)
+        except LeaseLost as lost:
+            self._rebuild_requested.discard(segment_id)
+            log.warning("build of segment %s stopped: %s", segment_id, lost)
         finally:
-            # No await between the last check above and this: a build
-            # requested meanwhile finds no task and starts its own.
             self._builds.pop(segment_id, None)
+            # A build requested while the lease was being released starts anew.
+            if segment_id in self._rebuild_requested and not asyncio.current_task().cancelling():
+                self._request_build(workspace_id, segment_id)
+
+    async def _build_while_requested(self, workspace_id: str, segment_id: str) -> None:
+        while segment_id in self._rebuild_requested:
+            self._rebuild_requested.discard(segment_id)
+            try:
+                await self._build(workspace_id, segment_id)
+            except (asyncio.CancelledError, LeaseLost):
+                raise
+            except Exception as error:
+                log.exception("build of segment %s failed", segment_id)
+                await self._db[SEGMENTS].update_one(
+                    {"_id": segment_id, "ws": workspace_id},
+                    {"$set": {"state": str(SegmentState.FAILED), "failure": f"{type(error).__name__}: {error}"}},
+                )
 
     async def _build(self, workspace_id: str, segment_id: str) -> None:
         segment = await find_segment(self._db, workspace_id, segment_id)
@@ -293,8 +331,10 @@ class MembershipEngine:
             for kind, people in ((ChangeKind.ENTERED, matching - current), (ChangeKind.EXITED, current - matching))
             for p in sorted(people)
         ]
+        lease = build_lease(segment_id)
         for start in range(0, len(changes), WRITE_BATCH):
             batch = changes[start : start + WRITE_BATCH]
+            await self._leases.confirm(lease)
             await write_changes(self._db, batch, build=build)
             await self._db[SEGMENTS].update_one(
                 {"_id": segment_id, "ws": workspace_id},
@@ -302,7 +342,9 @@ class MembershipEngine:
             )
             self.changefeed.publish(batch)
             await asyncio.sleep(0)  # let requests run between batches
+        await self._leases.confirm(lease)
         await self._schedule_after_build(workspace_id, segment_id, condition, now)
+        await self._leases.confirm(lease)
         await recount_members(self._db, workspace_id, segment_id)
         await self._db[SEGMENTS].update_one(
             {"_id": segment_id, "ws": workspace_id},
@@ -324,16 +366,19 @@ class MembershipEngine:
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
-        entries = []
-        for person_id in sorted(candidates):
-            person = await load_person_data(self._db, workspace_id, person_id)
-            if person is not None:
-                at = next_check_at(evaluate(condition, person, now=now).next_change_at, now)
-                entries.append(ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at))
-            if len(entries) >= WRITE_BATCH:
-                await write_schedules(self._db, entries)
-                entries = []
-        await write_schedules(self._db, entries)
+        ordered = sorted(candidates)
+        for start in range(0, len(ordered), WRITE_BATCH):
+            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH], lookup=self._lookup)
+            entries = [
+                ScheduleEntry(
+                    workspace_id=workspace_id,
+                    segment_id=segment_id,
+                    person_id=person_id,
+                    at=next_check_at(evaluate(condition, person, now=now).next_change_at, now),
+                )
+                for person_id, person in people.items()
+            ]
+            await write_schedules(self._db, entries)
 
     # -- incremental -------------------------------------------------------------
 
@@ -504,6 +549,13 @@ class MembershipEngine:
             not_found=tuple(p for p in wanted if p not in existing),
         )
 
+    async def _adopt_unclaimed_builds(self) -> None:
+        """Segments left BUILDING by another process (it saved them, or died
+        building them): try to build them here; the build's lease decides."""
+        async for doc in self._db[SEGMENTS].find({"state": str(SegmentState.BUILDING)}):
+            if doc["_id"] not in self._builds:
+                self.segment_saved(Segment.from_document(doc))
+
     # -- time ----------------------------------------------------------------------
 
     async def run_due(self) -> int:
@@ -527,6 +579,7 @@ class MembershipEngine:
                 )
                 if not due:
                     return handled
+                await self._leases.confirm(SCHEDULER_LEASE)
                 by_workspace: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 for entry in due:
                     by_workspace[entry["ws"]].append(entry)
@@ -545,9 +598,13 @@ class MembershipEngine:
     async def _scheduler_loop(self) -> None:
         while True:
             try:
-                await self.run_due()
+                await self._adopt_unclaimed_builds()
+                if await self._leases.claim(SCHEDULER_LEASE):
+                    await self.run_due()
             except asyncio.CancelledError:
                 raise
+            except LeaseLost:
+                pass  # another process runs the schedule now
             except Exception:
                 log.exception("scheduled membership re-evaluation failed; retrying")
             await asyncio.sleep(SCHEDULER_POLL_SECONDS)

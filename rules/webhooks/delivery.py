@@ -16,8 +16,8 @@ batch again after a crash finds it instead of duplicating it. Its body is
 stored and re-sent unchanged with the same `webhook-id` on every attempt:
 receivers de-duplicate on it (or on each change's `changeId`).
 
-One service process delivers at a time (a lease in `leases`); another takes
-over when the lease is not renewed for `lease_seconds`.
+One service process delivers at a time (a lease, rules/leases.py); another
+takes over when the lease is not renewed for `lease_seconds`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import hashlib
 import json
 import logging
 import random
-import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,11 +35,11 @@ from typing import Any
 
 import httpx
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from rules.membership.change_log import ChangeSignal, changes_after, describe_changes, iso_time, stable_horizon
 from rules.clock import Clock
-from rules.store.collections import LEASES, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
+from rules.store.collections import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
+from rules.store.leases import Leases
 from rules.membership.journal import insert_ignoring_duplicates
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoint
 from rules.webhooks.secrets import SecretBox
@@ -111,7 +110,7 @@ class WebhookDispatcher:
         self._signal = signal
         self._settings = settings
         self._rng = rng or random.Random()
-        self._owner = secrets.token_hex(8)
+        self._leases = Leases(db, seconds=settings.lease_seconds, clock=clock)
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.Task[None] | None = None
 
@@ -132,25 +131,12 @@ class WebhookDispatcher:
             while True:
                 wake.clear()
                 try:
-                    worked = await self._hold_lease() and await self.dispatch_once()
+                    worked = await self._leases.claim(DISPATCHER_LEASE) and await self.dispatch_once()
                 except Exception:
                     log.exception("webhook dispatch failed; retrying")
                     worked = False
                 if not worked:
                     await wake.wait(self._signal.poll_interval)
-
-    async def _hold_lease(self) -> bool:
-        now = self._clock.now()
-        try:
-            await self._db[LEASES].find_one_and_update(
-                {"_id": DISPATCHER_LEASE, "$or": [{"owner": self._owner}, {"until": {"$lt": now}}]},
-                {"$set": {"owner": self._owner, "until": now + self._settings.lease_seconds}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError:
-            return False  # another process holds it
-        return True
 
     async def dispatch_once(self) -> bool:
         """One round over the enabled endpoints: cut the next batch where none

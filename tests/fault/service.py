@@ -78,10 +78,12 @@ class Service:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.headers = {"Authorization": f"Bearer {workspace['appApiKey']}"}
         self.track_auth = (workspace["siteId"], workspace["trackApiKey"])
-        # Rate limits off: the tests poll faster than a client would.
+        # Rate limits off: the tests poll faster than a client would. A short
+        # work lease: a restart after a kill waits for the dead process's lease
+        # to run out before it resumes builds and the scheduler (30 s by default).
         env = {**os.environ, "SEGMENTS_EMBEDDED_ENGINE": "sqlite", "SEGMENTS_DATA_DIR": str(data_dir),
                "SEGMENTS_PORT": str(self.port), "SEGMENTS_RATE_LIMIT_GRAPHQL": "0", "SEGMENTS_RATE_LIMIT_TRACK": "0",
-               "SEGMENTS_RATE_LIMIT_APP": "0", **(env or {})}
+               "SEGMENTS_RATE_LIMIT_APP": "0", "SEGMENTS_WORK_LEASE_SECONDS": "5", **(env or {})}
         env.pop("SEGMENTS_MONGODB_URI", None)
         env.pop(FAULT_POINT_VARIABLE, None)
         if fault_point is not None:

@@ -52,3 +52,15 @@ def test_segments_demo_command_creates_a_workspace_and_prints_its_keys(monkeypat
     assert printed["loaded"]["people"] == 15 and printed["loaded"]["workspaceId"] == printed["workspaceId"]
     assert main(["demo", "--workspace", "ws_nope"]) == 2
     assert "no workspace ws_nope" in capsys.readouterr().err
+
+
+async def test_events_per_person_scales_every_kind_of_activity(db):
+    default = await load_demo(db, "ws_a", now=NOW, people=400)
+    tripled = await load_demo(db, "ws_b", now=NOW, people=400, events_per_person=3 * 8.55)
+    for kind in ("events", "pageViews", "screens"):
+        assert 2 < tripled[kind] / default[kind] < 4, (kind, default, tripled)
+    total = tripled["events"] + tripled["pageViews"] + tripled["screens"]
+    assert 0.85 < total / (400 * 3 * 8.55) < 1.15
+    assert await db["events"].count_documents({"ws": "ws_b"}) == total
+    with pytest.raises(ValueError, match="events per person"):
+        await load_demo(db, "ws_c", now=NOW, people=3, events_per_person=0)

@@ -1,0 +1,97 @@
+"""Benchmark: the dashboard read (segment list with counts + first member
+page) under concurrent clients, from a separate process, against one or
+more `segments serve` processes sharing one embedded sqlite data directory.
+
+The demo data set is written into a fresh data directory, the service
+processes are started on it (each on its own 127.0.0.1 port; the build and
+the scheduler are shared through leases, rules/leases.py), and this process
+runs the clients on threads, spread round-robin over the services. Figures
+only; nothing is asserted.
+
+    python -m bench.dashboard [--people 2000] [--clients 50] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.scale import machine
+from rules.demo import load_demo
+from tests.fault.service import Service, create_workspace_in
+
+HIGH_VALUE = {"attribute": {"path": "lifetime_value", "op": "GT", "value": 25000}}
+DASHBOARD = """query($id: ID!) { segments { id memberCount }
+  segment(id: $id) { members(first: 20) { totalCount edges { node { enteredAt id email } } } } }"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def run_clients(urls: list[str], app_key: str, segment_id: str, clients: int, per_client: int) -> tuple[list[float], float]:
+    def client(index: int) -> list[float]:
+        with httpx.Client(base_url=urls[index % len(urls)], headers={"Authorization": f"Bearer {app_key}"}, timeout=120) as http:
+            times = []
+            for _ in range(per_client):
+                started = time.perf_counter()
+                response = http.post("/graphql", json={"query": DASHBOARD, "variables": {"id": segment_id}})
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 200 and "errors" not in response.json(), response.text
+            return times
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        times = [t for run in pool.map(client, range(clients)) for t in run]
+    return times, time.perf_counter() - started
+
+
+def summary(times: list[float], wall: float) -> str:
+    ms = [t * 1000 for t in times]
+    return (f"p50 {statistics.median(ms):.0f} ms, p99 {percentile(ms, 99):.0f} ms, max {max(ms):.0f} ms; "
+            f"{len(times) / wall:.0f} requests/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--per-client", type=int, default=10)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="numbers of serve processes to measure")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+
+    async def seed(db, workspace_id):
+        print(f"demo data: {await load_demo(db, workspace_id, now=time.time(), people=args.people)}")
+
+    workspace = create_workspace_in(data_dir, seed)
+    segment_id = None
+    for workers in args.workers:
+        services = [Service(data_dir, workspace) for _ in range(workers)]
+        try:
+            if segment_id is None:
+                segment_id = services[0].create_segment("High value", HIGH_VALUE)
+                while services[0].segment(segment_id)["state"] == "BUILDING":
+                    time.sleep(0.2)
+            urls = [s.base_url for s in services]
+            key = workspace["appApiKey"]
+            print(f"\n{workers} serve process(es) on one sqlite file, clients in this separate process:")
+            times, wall = run_clients(urls, key, segment_id, 1, 50)
+            print(f"  1 client x 50:   {summary(times, wall)}")
+            times, wall = run_clients(urls, key, segment_id, args.clients, args.per_client)
+            print(f"  {args.clients} clients x {args.per_client}: {summary(times, wall)}  (target p99 < 50 ms)")
+        finally:
+            for service in services:
+                service.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Many people's evaluator data read at once is what reading each alone gives,
+whichever way the store answers a batch."""
+
+import pytest
+
+from rules.store.collections import MEMBERSHIPS, BatchLookup
+from rules.demo import load_demo
+from rules.conditions.evaluate import load_person_data
+from rules.conditions.people_data import load_people_data
+
+NOW = 1_767_225_600.0
+
+
+def _comparable(person):
+    by_id = lambda docs: sorted(docs, key=lambda d: d["_id"])  # noqa: E731
+    return (person.profile, by_id(person.events), by_id(person.devices), by_id(person.deliveries), person.segment_ids)
+
+
+@pytest.mark.parametrize("lookup", list(BatchLookup))
+async def test_people_data_in_a_batch_is_each_persons_data(db, lookup):
+    await load_demo(db, "ws_a", now=NOW, people=40)
+    await load_demo(db, "ws_b", now=NOW, people=5, seed=8)
+    ids = [p["_id"] async for p in db["people"].find({"ws": "ws_a"}, {"_id": 1})]
+    await db[MEMBERSHIPS].insert_many([{"_id": f"seg_1|{ids[0]}", "ws": "ws_a", "segmentId": "seg_1", "personId": ids[0], "enteredAt": NOW}])
+    other_workspace = (await db["people"].find_one({"ws": "ws_b"}))["_id"]
+
+    loaded = await load_people_data(db, "ws_a", [*ids, "nobody", other_workspace], lookup=lookup)
+
+    assert set(loaded) == set(ids)  # missing people and other workspaces' people are left out
+    for person_id in ids:
+        assert _comparable(loaded[person_id]) == _comparable(await load_person_data(db, "ws_a", person_id))
+    assert loaded[ids[0]].segment_ids == {"seg_1"}
+    assert sum(len(p.events) for p in loaded.values()) > 0
