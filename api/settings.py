@@ -30,7 +30,7 @@ class Settings:
     change_poll_seconds: float = 0.5
     webhook_lease_seconds: float = 10.0
     # How long a build or a round of the time-window scheduler stays claimed by
-    # a process that stopped renewing its lease (rules/leases.py, docs/scaling.md).
+    # a process that stopped renewing its lease (rules/store/leases.py, docs/scaling.md).
     work_lease_seconds: float = 30.0
     # Requests per second per API key (api/ratelimit.py); 0 turns a limit off.
     # Customer.io: 10/s on the App API, 100/s on the Track API. GraphQL is

@@ -4,7 +4,7 @@ more `segments serve` processes sharing one embedded sqlite data directory.
 
 The demo data set is written into a fresh data directory, the service
 processes are started on it (each on its own 127.0.0.1 port; the build and
-the scheduler are shared through leases, rules/leases.py), and this process
+the scheduler are shared through leases, rules/store/leases.py), and this process
 runs the clients on threads, spread round-robin over the services. Figures
 only; nothing is asserted.
 

@@ -1,7 +1,7 @@
 """The evaluator's data of many people at once.
 
 `rules.conditions.evaluate.load_person_data` reads one person with five queries; a
-build that schedules thousands of time-sensitive people (rules/membership_time.py)
+build that schedules thousands of time-sensitive people (rules/membership/time_sensitive.py)
 called it per person, and on the embedded sqlite engine each of those
 equality queries is a pass over the collection (docs/decisions.md #16), so
 the build grew with people x documents: at 10,000 demo people one windowed

@@ -16,7 +16,7 @@ Three ways membership moves (docs/segments.md):
   tests call it after advancing a fake clock.
 
 Several service processes may share one store: a build and each round of
-the scheduler run under a lease (rules/leases.py), so only one process does
+the scheduler run under a lease (rules/store/leases.py), so only one process does
 them, and another takes them over when the holder stops renewing.
 
 Manual segments change only through `apply_manual_changes`.

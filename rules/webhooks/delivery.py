@@ -16,7 +16,7 @@ batch again after a crash finds it instead of duplicating it. Its body is
 stored and re-sent unchanged with the same `webhook-id` on every attempt:
 receivers de-duplicate on it (or on each change's `changeId`).
 
-One service process delivers at a time (a lease, rules/leases.py); another
+One service process delivers at a time (a lease, rules/store/leases.py); another
 takes over when the lease is not renewed for `lease_seconds`.
 """
 

@@ -1,6 +1,6 @@
 """Two `segments serve` processes on one embedded sqlite data directory share
 the work that must run once: a segment's build and the time-window
-re-evaluations are claimed with a lease in the store (rules/leases.py). The
+re-evaluations are claimed with a lease in the store (rules/store/leases.py). The
 history says whether anything ran twice: each person has exactly one ENTERED
 per build and one EXITED per window that ran out. A killed holder's build is
 finished by the other process once its lease runs out."""
