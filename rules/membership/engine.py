@@ -599,8 +599,12 @@ class MembershipEngine:
         while True:
             try:
                 await self._adopt_unclaimed_builds()
-                if await self._leases.claim(SCHEDULER_LEASE):
-                    await self.run_due()
+                # Renewed in the background while the round runs: a round of
+                # re-evaluations longer than the lease must not let another
+                # process run the same due entries meanwhile.
+                async with self._leases.held(SCHEDULER_LEASE) as ours:
+                    if ours:
+                        await self.run_due()
             except asyncio.CancelledError:
                 raise
             except LeaseLost:

@@ -18,7 +18,7 @@ from rules.store.collections import PEOPLE
 from tests.fault.service import Service, all_changes, create_workspace_in, numbered_people
 
 PEOPLE_COUNT = 3000
-LEASE_SECONDS = 2
+LEASE_SECONDS = 4
 ENV = {"SEGMENTS_WORK_LEASE_SECONDS": str(LEASE_SECONDS)}
 EVERYONE = {"attribute": {"path": "n", "op": "GTE", "value": 0}}
 
