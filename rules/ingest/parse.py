@@ -388,14 +388,20 @@ def v2_operation(op: Any, prefix: str = "") -> Operation:
     return _v2_person(op, action, prefix)
 
 
-def v2_batch(body: Any) -> tuple[list[Operation], list[IngestError]]:
-    """Every operation of a batch, and every problem found (all of them, not just the first)."""
+def batch_entries(body: Any) -> tuple[dict[str, Any], list[Any]]:
+    """The body as an object and its non-empty `batch` array (Track v2 and Segment-spec alike)."""
     body = _object(body, "body")
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise IngestError(field="batch", problem=f"must be an array, got {_kind(batch)}")
     if not batch:
         raise IngestError(field="batch", problem="must not be empty")
+    return body, batch
+
+
+def v2_batch(body: Any) -> tuple[list[Operation], list[IngestError]]:
+    """Every operation of a batch, and every problem found (all of them, not just the first)."""
+    _, batch = batch_entries(body)
     operations: list[Operation] = []
     errors: list[IngestError] = []
     for index, op in enumerate(batch):

@@ -46,6 +46,7 @@ from rules.ingest.parse import (
     _object,
     _string,
     _timestamp,
+    batch_entries,
 )
 
 # Segment's documented limits: 32 KB per message, 500 KB per batch request.
@@ -229,12 +230,7 @@ def single_message(type: str, body: Any, *, received_at: float) -> list[Operatio
 
 def batch_messages(body: Any, *, received_at: float) -> tuple[list[Operation], list[IngestError]]:
     """`POST /v1/batch`: every message's operations, and every problem found."""
-    body = _object(body, "body")
-    messages = body.get("batch")
-    if not isinstance(messages, list):
-        raise IngestError(field="batch", problem=f"must be an array, got {_kind(messages)}")
-    if not messages:
-        raise IngestError(field="batch", problem="must not be empty")
+    body, messages = batch_entries(body)
     operations: list[Operation] = []
     errors: list[IngestError] = []
     for index, message in enumerate(messages):
