@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from rules.clock import SystemClock
-from tests.conftest import HTTP, make_settings, start_server
+from tests.conftest import make_settings, start_server
 
 DEEP = os.environ.get("SEGMENTS_SECURITY_PROFILE") == "deep"
 GRAPHQL_CASES = 10_000 if DEEP else 600
@@ -69,17 +69,6 @@ class Tenant:
         }  # fmt: skip
 
 
-def graphql(base_url: str, tenant: Tenant, query: str, variables: dict | None = None) -> dict:
-    response = HTTP.post(
-        f"{base_url}/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {tenant.workspace['appApiKey']}"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def seed(server, name: str) -> Tenant:
     """A workspace filled through the Track API and GraphQL, as a client would."""
     tenant = Tenant(name, server.create_workspace(name))
@@ -98,23 +87,23 @@ def seed(server, name: str) -> Tenant:
             "person": {"id": "shared"}, "attributes": {"message_id": "m1", "channel": "email"},
         }  # fmt: skip
         assert track.post("/api/v2/entity", json=delivery).status_code == 200
-    people = graphql(server.base_url, tenant, "{ people(first: 10) { edges { node { cioId id } } } }")
+    people = server.graphql(tenant.workspace, "{ people(first: 10) { edges { node { cioId id } } } }")
     tenant.cio_ids = {edge["node"]["id"]: edge["node"]["cioId"] for edge in people["data"]["people"]["edges"]}
     condition = {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}
     for kind, draft in (
         ("data", {"name": f"secret-of-{name} pro", "condition": condition}),
         ("manual", {"name": f"secret-of-{name} manual", "type": "MANUAL"}),
     ):
-        created = graphql(server.base_url, tenant, CREATE, {"input": draft})["data"]["createSegment"]
+        created = server.graphql(tenant.workspace, CREATE, {"input": draft})["data"]["createSegment"]
         tenant.segment_ids[kind] = created["id"]
-    added = graphql(server.base_url, tenant, ADD, {"s": tenant.segment_ids["manual"], "ids": ["shared", tenant.own_id]})
+    added = server.graphql(tenant.workspace, ADD, {"s": tenant.segment_ids["manual"], "ids": ["shared", tenant.own_id]})
     assert added["data"]["addPeopleToSegment"]["__typename"] == "PeopleAddedToSegment", added
     hook = {"url": f"http://127.0.0.1:9/hook/secret-of-{name}", "enabled": False}
-    created = graphql(server.base_url, tenant, HOOK, {"input": hook})["data"]["createWebhookEndpoint"]
+    created = server.graphql(tenant.workspace, HOOK, {"input": hook})["data"]["createWebhookEndpoint"]
     assert created["__typename"] == "CreatedWebhookEndpoint", created
     tenant.endpoint_ids = [created["endpoint"]["id"]]
     server.call(lambda services: services.components["membership"].wait_for_builds())
-    found = graphql(server.base_url, tenant, CURSORS, {"s": tenant.segment_ids["data"]})["data"]
+    found = server.graphql(tenant.workspace, CURSORS, {"s": tenant.segment_ids["data"]})["data"]
     tenant.cursors = sorted(
         {
             found["people"]["pageInfo"]["endCursor"],

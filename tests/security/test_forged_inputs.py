@@ -9,7 +9,6 @@ import json
 import pytest
 
 from tests.conftest import HTTP
-from tests.security.conftest import graphql
 
 CHANGES = 'query($s: ID!, $since: DateTime) { segment(id: $s) { changes(first: 100, since: $since) { totalCount edges { node { kind } } } } }'
 
@@ -17,7 +16,7 @@ CHANGES = 'query($s: ID!, $since: DateTime) { segment(id: $s) { changes(first: 1
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999", "9999-12-31T23:59:59-14:00"])
 def test_extreme_datetimes_get_a_result(two_workspaces, since):
     server, a, _ = two_workspaces
-    result = graphql(server.base_url, a, CHANGES, {"s": a.segment_ids["data"], "since": since})
+    result = server.graphql(a.workspace, CHANGES, {"s": a.segment_ids["data"], "since": since})
     assert "errors" not in result, result
     expected = 0 if since.startswith("9999") else 2  # both of A's people entered the data-driven segment
     assert result["data"]["segment"]["changes"]["totalCount"] == expected

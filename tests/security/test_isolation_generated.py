@@ -30,7 +30,7 @@ import httpx
 from websockets.sync.client import connect
 
 from tests.conftest import HTTP
-from tests.security.conftest import DEEP, Tenant, graphql as post_graphql, store_contents
+from tests.security.conftest import DEEP, Tenant, store_contents
 
 MAX_VARIANTS_PER_VALUE = 4 if DEEP else 2  # argument sets tried per (operation, foreign value)
 SELECTION_DEPTH = 3
@@ -228,7 +228,7 @@ def _subscription_messages(server, a: Tenant, b: Tenant, document: str) -> list[
         socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
         time.sleep(0.2)
         for mutation in ("removePeopleFromSegment", "addPeopleToSegment"):
-            post_graphql(server.base_url, b, f'mutation {{ {mutation}(segmentId: "{b.segment_ids["manual"]}", ids: ["only-b"]) {{ __typename }} }}')
+            server.graphql(b.workspace, f'mutation {{ {mutation}(segmentId: "{b.segment_ids["manual"]}", ids: ["only-b"]) {{ __typename }} }}')
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
             try:
@@ -241,7 +241,7 @@ def _subscription_messages(server, a: Tenant, b: Tenant, document: str) -> list[
 def test_a_foreign_workspaces_identifiers_reach_nothing_of_it(two_workspaces):
     global _SCHEMA
     server, a, b = two_workspaces
-    introspection = post_graphql(server.base_url, a, graphql.get_introspection_query())
+    introspection = server.graphql(a.workspace, graphql.get_introspection_query())
     _SCHEMA = graphql.build_client_schema(introspection["data"])
     rng = random.Random(7)
     foreign_values = _foreign_values(b)
@@ -283,7 +283,7 @@ def test_a_foreign_workspaces_identifiers_reach_nothing_of_it(two_workspaces):
     assert covered == roots
     assert not failures, "\n\n".join(failures[:10])
     # A's rotateApiKey replaced A's keys only: B's still open B.
-    assert post_graphql(server.base_url, b, "{ workspace { id } }")["data"]["workspace"]["id"] == b.workspace["workspaceId"]
+    assert server.graphql(b.workspace, "{ workspace { id } }")["data"]["workspace"]["id"] == b.workspace["workspaceId"]
 
 
 def _adopt_rotated_key(a: Tenant, text: str) -> None:
