@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.graphql_app import UNAUTHENTICATED, _workspace_for
-from api.services import Services
+from api.services import services_of
 from resolvers.errors import UserError
 from resolvers.people.queries import AttributeFilterInput, PeopleFilter, people_filter_of
 from rules.store.collections import PEOPLE
@@ -84,8 +84,8 @@ async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilte
 
 
 async def _export(request: Request, *, segment_path: bool) -> Response:
-    services: Services = request.app.state.services
-    workspace = await _workspace_for(services, request.headers.get("authorization"))
+    services = services_of(request)
+    workspace = await _workspace_for(services.db, request.headers.get("authorization"))
     if workspace is None:
         return _error(401, UNAUTHENTICATED)
     db, now = services.db, services.clock.now()

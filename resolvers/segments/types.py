@@ -48,7 +48,7 @@ NEWEST_CHANGES_FIRST = SortOrder(fields=(("at", -1), ("_id", -1)))
 
 
 def membership_engine(info: Info) -> MembershipEngine:
-    return info.context.services.components["membership"]
+    return info.context.services.membership
 
 
 async def _person(info: Info, person_id: str) -> Person | None:

@@ -28,7 +28,7 @@ NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
 
 
 def webhooks(info: Info) -> Webhooks:
-    return info.context.services.components["webhooks"]
+    return info.context.services.webhooks
 
 
 @strawberry.type(description="One try to hand a delivery to its endpoint.")

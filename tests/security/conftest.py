@@ -113,7 +113,7 @@ def seed(server, name: str) -> Tenant:
     created = graphql(server.base_url, tenant, HOOK, {"input": hook})["data"]["createWebhookEndpoint"]
     assert created["__typename"] == "CreatedWebhookEndpoint", created
     tenant.endpoint_ids = [created["endpoint"]["id"]]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     found = graphql(server.base_url, tenant, CURSORS, {"s": tenant.segment_ids["data"]})["data"]
     tenant.cursors = sorted(
         {
