@@ -32,6 +32,7 @@ from rules.store.collections import PEOPLE
 from rules.people.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name, raw_values
 from rules.people.segment_members import all_segment_people
 from rules.segments.records import find_segment
+from rules.store.types import Database
 
 Rows = AsyncIterator[tuple[dict[str, Any], float | None]]
 
@@ -49,19 +50,19 @@ def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
     )
 
 
-async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
+async def _members(db: Database, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for member in all_segment_people(db, workspace_id, segment_id, match=match):
         if people_filter.keeps(member.person):
             yield member.person, member.entered_at
 
 
-async def _people(db: Any, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
+async def _people(db: Database, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for person in db[PEOPLE].find(match).sort([("_id", 1)]):
         if people_filter.keeps(person):
             yield person, None
 
 
-async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilter:
+async def _people_filter(db: Database, workspace_id: str, params: Any) -> PeopleFilter:
     path, raw_value = params.get("attributePath"), params.get("attributeValue")
     attribute = None
     if path is not None or raw_value is not None:

@@ -18,7 +18,9 @@ from rules.webhooks.delivery import DeliveryStatus as DeliveryStatusValue
 from rules.webhooks.endpoints import WebhookEndpoint as EndpointRecord
 from rules.webhooks.service import Webhooks
 
-WebhookDeliveryStatus = strawberry.enum(
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+WebhookDeliveryStatus = DeliveryStatusValue
+strawberry.enum(
     DeliveryStatusValue,
     name="WebhookDeliveryStatus",
     description="PENDING until delivered (see nextAttemptAt); FAILED once retries gave up (the endpoint was disabled).",
