@@ -301,7 +301,7 @@ async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
 
 
 async def matching_person_ids(
-    db,
+    db: Database,
     condition: Condition,
     *,
     workspace_id: str,

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, TypeGuard, cast
+from typing import ClassVar, TypeGuard
 
 from rules.conditions.regex import pattern_problem
 
@@ -122,7 +122,7 @@ def kind_of(value: object) -> str | None:
 
 
 def _is_finite_number(value: object) -> TypeGuard[float]:
-    return kind_of(value) == "number" and math.isfinite(cast(float, value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_finite_scalar(value: object) -> bool:
