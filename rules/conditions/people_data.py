@@ -12,8 +12,6 @@ read once per batch, the way the store answers a batch fastest
 
 from __future__ import annotations
 
-from typing import Any
-
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
 from rules.conditions.evaluate import PersonData
 from rules.store.types import Database

@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from rules.store.collections import IDENTITIES, PEOPLE
 from rules.people.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, identity_key, resolve_people

@@ -24,7 +24,6 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
