@@ -147,3 +147,9 @@ bench-scale: $(STAMP)
 .PHONY: bench-dashboard
 bench-dashboard: $(STAMP)
 	$(PY) -m bench.dashboard $(ARGS)
+# -- types (issue #13): mypy over rules/, resolvers/ and api/, configured in pyproject.toml.
+# `make test` runs it first; about 20 s of CPU from a clean clone, 2 s with its cache (.mypy_cache/).
+.PHONY: typecheck
+typecheck: $(STAMP)
+	$(PY) -m mypy
+test: typecheck

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,11 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from api.ratelimit import RateLimitMiddleware
 from api.security import security_middleware
-from api.services import Services
+from api.services import ChangeListeners, Services, services_of
 from api.settings import Settings
 from api.store import open_store
 from api.webhooks_setup import start_webhooks
 from rules.clock import Clock, SystemClock
+from rules.ingest.group_commit import GroupCommitWriter
 from rules.manual.import_journal import finish_interrupted_imports
 from rules.membership.engine import MembershipEngine
 
@@ -30,19 +32,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(settings)
-        services = Services(settings=settings, store=store, clock=clock)
-        app.state.services = services
         log.info("store: %s", store.description)
         membership = MembershipEngine(
             store.db, clock, lease_seconds=settings.work_lease_seconds, batch_lookup=store.batch_lookup
         )
-        services.components["membership"] = membership
-        services.change_listeners.append(membership.people_changed)
+        change_listeners = ChangeListeners([membership.people_changed])
         await membership.start()
         await finish_interrupted_imports(store.db, membership)
-        webhooks = await start_webhooks(services, membership)
+        webhooks = await start_webhooks(settings, store.db, clock, membership)
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            clock=clock,
+            membership=membership,
+            webhooks=webhooks,
+            track_writer=GroupCommitWriter(store.db, clock=clock, notify=change_listeners.people_changed),
+            change_listeners=change_listeners,
+        )
         try:
             yield
         finally:
@@ -51,8 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await store.close()
 
     async def health(request: Request) -> JSONResponse:
-        services: Services = request.app.state.services
-        return JSONResponse({"ok": True, "store": services.store.description})
+        return JSONResponse({"ok": True, "store": services_of(request).store.description})
 
     from api.app_api import routes as app_api_routes
     from api.change_stream import routes as change_stream_routes

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.graphql_app import _workspace_for
-from api.services import Services
+from api.services import Services, services_of
 from api.track import _Refused, _json_body
 from rules.people.csv_export import ExportColumns, csv_chunks, file_name
 from rules.people.identifiers import IdKind, resolve_people
@@ -133,8 +133,8 @@ Handler = Callable[[Request, Services, Workspace], Awaitable[Response]]
 
 def _route(path: str, method: str, handler: Handler) -> Route:
     async def endpoint(request: Request) -> Response:
-        services: Services = request.app.state.services
-        workspace = await _workspace_for(services, request.headers.get("authorization"))
+        services = services_of(request)
+        workspace = await _workspace_for(services.db, request.headers.get("authorization"))
         if workspace is None:
             return _error(401, "unauthorized: send Authorization: Bearer <appApiKey> (the app API key of a workspace)")
         try:
@@ -164,7 +164,7 @@ async def create_segment(request: Request, services: Services, workspace: Worksp
         raise _Refused(400, "segment.name: required, a string")
     if description is not None and not isinstance(description, str):
         raise _Refused(400, "segment.description: must be a string")
-    service = SegmentService(services.db, services.clock, services.components["membership"])
+    service = SegmentService(services.db, services.clock, services.membership)
     try:
         segment = await service.create(workspace.id, SegmentDraft(name=name, description=description, type=SegmentType.MANUAL))
     except SegmentInvalid as invalid:
@@ -177,7 +177,7 @@ async def get_segment(request: Request, services: Services, workspace: Workspace
 
 
 async def delete_segment(request: Request, services: Services, workspace: Workspace) -> Response:
-    service = SegmentService(services.db, services.clock, services.components["membership"])
+    service = SegmentService(services.db, services.clock, services.membership)
     try:
         await service.delete(workspace.id, request.path_params["segment_id"])
     except SegmentNotFound as missing:
@@ -292,7 +292,7 @@ async def download_export(request: Request, services: Services, workspace: Works
 
 async def export_file(request: Request) -> Response:
     """The download link itself: no Authorization header, the token is the credential."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
     export = await export_for_token(services.db, request.path_params["export_id"], request.query_params.get("token", ""), now=now)
     if export is None:

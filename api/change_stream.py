@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from api.exports import _error
 from api.graphql_app import UNAUTHENTICATED, _workspace_for
-from api.services import Services
+from api.services import services_of
 from rules.membership.change_log import CursorInvalid, describe_changes, parse_cursor, read_segment_changes
 from rules.segments.records import find_segment
 
@@ -42,8 +42,8 @@ def _number(request: Request, name: str, default: float, low: float, high: float
 
 
 async def segment_changes(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
-    workspace = await _workspace_for(services, request.headers.get("authorization"))
+    services = services_of(request)
+    workspace = await _workspace_for(services.db, request.headers.get("authorization"))
     if workspace is None:
         return _error(401, UNAUTHENTICATED)
     segment_id = request.path_params["segment_id"]
@@ -58,7 +58,7 @@ async def segment_changes(request: Request) -> JSONResponse:
         return _error(400, str(invalid))
     if await find_segment(services.db, workspace.id, segment_id) is None:
         return _error(404, f"segment {segment_id!r} does not exist in this workspace")
-    signal = services.components["webhooks"].signal
+    signal = services.webhooks.signal
     deadline = asyncio.get_running_loop().time() + wait
     with signal.listening() as wake:
         while True:

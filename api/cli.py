@@ -7,9 +7,11 @@ import asyncio
 import json
 import logging
 import sys
+from typing import Any
 
 from api.settings import Settings
 from rules.people.identifiers import IdKind
+from rules.store.types import Database
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -30,13 +32,17 @@ def _serve(args: argparse.Namespace) -> int:
         local = local_certificate(settings.data_dir)
         settings = Settings(**{**settings.__dict__, "tls_cert": local.cert, "tls_key": local.key})
         trust_hint = f"\nClients trust {local.ca.resolve()} (Python SDK: REQUESTS_CA_BUNDLE=..., Node.js: NODE_EXTRA_CA_CERTS=...)"
-    tls = {}
-    if settings.tls_cert is not None:
-        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
-    scheme = "https" if tls else "http"
+    scheme = "https" if settings.tls_cert is not None else "http"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"Segments on {scheme}://{settings.host}:{settings.port}  (console at /, GraphiQL at /graphql){trust_hint}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+    )
     return 0
 
 
@@ -46,7 +52,7 @@ class _Progress:
 
     def __init__(self, **options) -> None:
         self._options = options
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar (tqdm ships no types)
 
     def update(self, done: int, total: int) -> None:
         from tqdm import tqdm
@@ -86,7 +92,7 @@ def _workspace_create(args: argparse.Namespace) -> int:
 
     from rules.workspaces import create_workspace
 
-    async def action(db):
+    async def action(db: Database):
         return await create_workspace(db, args.name, now=time.time())
 
     try:
@@ -113,7 +119,7 @@ def _workspace_keys(args: argparse.Namespace) -> int:
     from rules.store.collections import API_KEYS
     from rules.workspaces import find_workspace
 
-    async def action(db):
+    async def action(db: Database):
         workspace = await find_workspace(db, args.workspace)
         keys = [doc async for doc in db[API_KEYS].find({"workspaceId": workspace.id}).sort("createdAt", 1)]
         return {
@@ -137,7 +143,7 @@ def _workspace_rotate_keys(args: argparse.Namespace) -> int:
 
     kinds = [KeyKind(kind) for kind in args.kind] if args.kind else list(KeyKind)
 
-    async def action(db):
+    async def action(db: Database):
         return await rotate_keys(db, args.workspace, kinds, now=time.time())
 
     try:
@@ -151,7 +157,7 @@ def _workspace_rotate_keys(args: argparse.Namespace) -> int:
 def _workspace_delete(args: argparse.Namespace) -> int:
     from rules.workspaces import delete_workspace, find_workspace
 
-    async def action(db):
+    async def action(db: Database):
         workspace = await find_workspace(db, args.workspace)
         if args.yes != workspace.id:
             raise ValueError(f"--yes: deleting removes every person, event and segment of {workspace.name!r}; repeat its id: --yes {workspace.id}")
@@ -175,7 +181,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.events_per_person is not None and args.events_per_person <= 0:
         return _fail(f"--events-per-person: more than 0, got {args.events_per_person}")
 
-    async def action(db):
+    async def action(db: Database):
         now = time.time()
         if args.workspace:
             printed = {"workspaceId": (await find_workspace(db, args.workspace)).id}
@@ -198,7 +204,7 @@ def _demo(args: argparse.Namespace) -> int:
     return _print_json(result)
 
 
-async def _workspace_for_listing(db, workspace_id: str | None):
+async def _workspace_for_listing(db: Database, workspace_id: str | None):
     """The --workspace given, or the only workspace there is."""
     from rules.workspaces import find_workspace, list_workspaces
 
@@ -210,7 +216,7 @@ async def _workspace_for_listing(db, workspace_id: str | None):
     return workspaces[0]
 
 
-async def _segment_of(db, segment_id: str):
+async def _segment_of(db: Database, segment_id: str):
     """A segment by id alone: its id names its workspace, and the CLI holds the whole store."""
     from rules.store.collections import SEGMENTS
     from rules.segments.records import Segment
@@ -224,7 +230,7 @@ async def _segment_of(db, segment_id: str):
 def _segments_list(args: argparse.Namespace) -> int:
     from rules.segments.records import list_segments
 
-    async def action(db):
+    async def action(db: Database):
         workspace = await _workspace_for_listing(db, args.workspace)
         return await list_segments(db, workspace.id)
 
@@ -240,7 +246,7 @@ def _segments_list(args: argparse.Namespace) -> int:
 
 
 def _segments_count(args: argparse.Namespace) -> int:
-    async def action(db):
+    async def action(db: Database):
         return await _segment_of(db, args.segment)
 
     try:
@@ -260,7 +266,7 @@ def _segments_export(args: argparse.Namespace) -> int:
     except ExportInvalid as invalid:
         return _fail(f"--{invalid}")
 
-    async def action(db):
+    async def action(db: Database):
         segment = await _segment_of(db, args.segment)
 
         async def rows():
@@ -295,7 +301,7 @@ def _import_members(args: argparse.Namespace) -> int:
         print(f"error: FILE: no file {args.file}", file=sys.stderr)
         return 2
 
-    async def action(db):
+    async def action(db: Database):
         # A segment id names its workspace; the CLI has the whole store.
         segment = await db[SEGMENTS].find_one({"_id": args.segment}, {"ws": 1})
         if segment is None:
@@ -323,7 +329,7 @@ def _import_members(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(_with_store(action))
     except CsvImportError as error:
-        flag = IMPORT_FLAGS.get(error.parameter)
+        flag = IMPORT_FLAGS.get(error.parameter or "")
         return _fail(f"{flag}: {error.problem}" if flag else str(error))
     except (ValueError, NotAManualSegment) as error:
         return _fail(str(error))

@@ -27,7 +27,7 @@ Everything else passes through unchanged.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from bson import ObjectId
@@ -85,14 +85,14 @@ class EmbeddedCollection:
     async def update_many(self, filter: Any, *args: Any, **kwargs: Any) -> Any:
         return await self._collection.update_many(self._planned(filter), *args, **kwargs)
 
-    async def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> InsertOneResult:
+    async def insert_one(self, document: MutableMapping[str, Any], *args: Any, **kwargs: Any) -> InsertOneResult:
         if not self._with_companion:
             return await self._collection.insert_one(document, *args, **kwargs)
         await self._insert_lone(document, ordered=True)
         return InsertOneResult(document["_id"], acknowledged=True)
 
     async def insert_many(
-        self, documents: Iterable[Mapping[str, Any]], *, ordered: bool = True, **kwargs: Any
+        self, documents: Iterable[MutableMapping[str, Any]], *, ordered: bool = True, **kwargs: Any
     ) -> InsertManyResult:
         documents = list(documents)
         if len(documents) != 1 or not self._with_companion:
@@ -100,7 +100,7 @@ class EmbeddedCollection:
         await self._insert_lone(documents[0], ordered=ordered)
         return InsertManyResult([documents[0]["_id"]], acknowledged=True)
 
-    async def _insert_lone(self, document: Mapping[str, Any], *, ordered: bool) -> None:
+    async def _insert_lone(self, document: MutableMapping[str, Any], *, ordered: bool) -> None:
         if "_id" not in document:
             document["_id"] = ObjectId()  # as PyMongo does, so the caller sees the id
         companion = {"_id": f"{LONE_INSERT_COMPANION}{secrets.token_hex(8)}"}

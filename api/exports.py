@@ -25,13 +25,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.graphql_app import UNAUTHENTICATED, _workspace_for
-from api.services import Services
+from api.services import services_of
 from resolvers.errors import UserError
 from resolvers.people.queries import AttributeFilterInput, PeopleFilter, people_filter_of
 from rules.store.collections import PEOPLE
 from rules.people.csv_export import ExportColumns, ExportInvalid, attribute_paths, csv_chunks, file_name, raw_values
 from rules.people.segment_members import all_segment_people
 from rules.segments.records import find_segment
+from rules.store.types import Database
 
 Rows = AsyncIterator[tuple[dict[str, Any], float | None]]
 
@@ -49,19 +50,19 @@ def _csv(columns: ExportColumns, rows: Rows, name: str) -> StreamingResponse:
     )
 
 
-async def _members(db: Any, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
+async def _members(db: Database, workspace_id: str, segment_id: str, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for member in all_segment_people(db, workspace_id, segment_id, match=match):
         if people_filter.keeps(member.person):
             yield member.person, member.entered_at
 
 
-async def _people(db: Any, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
+async def _people(db: Database, match: dict[str, Any], people_filter: PeopleFilter) -> Rows:
     async for person in db[PEOPLE].find(match).sort([("_id", 1)]):
         if people_filter.keeps(person):
             yield person, None
 
 
-async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilter:
+async def _people_filter(db: Database, workspace_id: str, params: Any) -> PeopleFilter:
     path, raw_value = params.get("attributePath"), params.get("attributeValue")
     attribute = None
     if path is not None or raw_value is not None:
@@ -84,8 +85,8 @@ async def _people_filter(db: Any, workspace_id: str, params: Any) -> PeopleFilte
 
 
 async def _export(request: Request, *, segment_path: bool) -> Response:
-    services: Services = request.app.state.services
-    workspace = await _workspace_for(services, request.headers.get("authorization"))
+    services = services_of(request)
+    workspace = await _workspace_for(services.db, request.headers.get("authorization"))
     if workspace is None:
         return _error(401, UNAUTHENTICATED)
     db, now = services.db, services.clock.now()

@@ -21,10 +21,11 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from api.console import graphiql_page
-from api.services import Services
+from api.services import services_of
 from api.settings import Settings
 from resolvers.context import Context
 from resolvers.schema import build_schema
+from rules.store.types import Database
 from rules.workspaces import Workspace, authenticate_app
 
 UNAUTHENTICATED = "Send Authorization: Bearer <appApiKey> (the app API key of a workspace)"
@@ -39,19 +40,19 @@ def _bearer_token(authorization: Any) -> str | None:
     return token.strip() or None
 
 
-async def _workspace_for(services: Services, authorization: Any) -> Workspace | None:
+async def _workspace_for(db: Database, authorization: Any) -> Workspace | None:
     token = _bearer_token(authorization)
-    return await authenticate_app(services.db, token) if token else None
+    return await authenticate_app(db, token) if token else None
 
 
-class SegmentsGraphQL(GraphQL):
+class SegmentsGraphQL(GraphQL[Context, None]):
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if self.is_websocket_request(request):
+        if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             # Our own build of GraphiQL (api/console.py), not Strawberry's CDN page.
             return graphiql_page()
-        workspace = await _workspace_for(request.app.state.services, request.headers.get("authorization"))
+        workspace = await _workspace_for(services_of(request).db, request.headers.get("authorization"))
         if workspace is None:
             return JSONResponse(
                 {"errors": [{"message": UNAUTHENTICATED}]},
@@ -62,9 +63,9 @@ class SegmentsGraphQL(GraphQL):
         return await super().run(request, context, root_value)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        services: Services = request.app.state.services
+        services = services_of(request)
         if self.is_websocket_request(request):
-            workspace = await _workspace_for(services, request.headers.get("authorization"))
+            workspace = await _workspace_for(services.db, request.headers.get("authorization"))
             return Context.create(services, workspace, long_lived=True)
         return Context.create(services, request.state.workspace)
 
@@ -72,13 +73,13 @@ class SegmentsGraphQL(GraphQL):
         if context.session is not None:
             return
         params = context.connection_params or {}
-        workspace = await _workspace_for(context.services, params.get("Authorization") or params.get("authorization"))
+        workspace = await _workspace_for(context.services.db, params.get("Authorization") or params.get("authorization"))
         if workspace is None:
             raise ConnectionRejectionError({"message": UNAUTHENTICATED})
         context.sign_in(workspace, long_lived=True)
 
 
-def make_graphql_app(settings: Settings) -> GraphQL:
+def make_graphql_app(settings: Settings) -> SegmentsGraphQL:
     return SegmentsGraphQL(
         build_schema(settings),
         graphql_ide="graphiql",

@@ -127,7 +127,7 @@ class RateLimitMiddleware:
         graphql = TokenBuckets(settings.rate_limit_graphql) if settings.rate_limit_graphql else None
         # family -> (the limit's name, its buckets, the 429 body); the CSV exports
         # share the app key's App API bucket, Segment-spec the Track API key's.
-        families = {
+        families: dict[str, tuple[str, TokenBuckets | None, Callable[[str], dict[str, Any]]]] = {
             "app": ("app", app, meta),
             "exports": ("app", app, errors),
             "track": ("track", track, meta),
@@ -143,7 +143,7 @@ class RateLimitMiddleware:
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
         family = _family(scope["path"]) if scope["type"] == "http" else None
         api = self.apis.get(family) if family else None
-        if api is None:
+        if family is None or api is None:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

@@ -20,14 +20,14 @@ import base64
 import binascii
 import logging
 import zlib
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.services import Services
-from api.track import _Refused, _writer, parse_json_body, read_capped
+from api.services import services_of
+from api.track import _Refused, parse_json_body, read_capped
 from rules.ingest.apply import Rejected
 from rules.ingest.operations import IngestError, Operation
 from rules.ingest.segment_spec_parse import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES, batch_messages, single_message
@@ -38,7 +38,7 @@ log = logging.getLogger("segments.segment_spec")
 _CODES = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 503: "unavailable"}
 
 
-def _error(status: int, message: str, errors: list[IngestError] = ()) -> JSONResponse:
+def _error(status: int, message: str, errors: Sequence[IngestError] = ()) -> JSONResponse:
     body: dict[str, Any] = {"code": _CODES.get(status, "error"), "message": message}
     if len(errors) > 1:
         body["errors"] = [{"field": e.field, "message": str(e)} for e in errors]
@@ -82,7 +82,7 @@ async def _workspace(request: Request, body: Any) -> Workspace:
     key = _write_key(request, body)
     if key is None:
         raise _Refused(401, "unauthorized: HTTP Basic auth with the write key (the workspace's Track API key) as the user name is required")
-    services: Services = request.app.state.services
+    services = services_of(request)
     workspace = await authenticate_write_key(services.db, key)
     if workspace is None:
         raise _Refused(401, "unauthorized: unknown write key")
@@ -91,7 +91,7 @@ async def _workspace(request: Request, body: Any) -> Workspace:
 
 def _route(path: str, limit: int, parse: Callable[[Any, float], list[Operation]]) -> Route:
     async def endpoint(request: Request) -> JSONResponse:
-        services: Services = request.app.state.services
+        services = services_of(request)
         try:
             body = parse_json_body(await _raw_body(request, limit))
             workspace = await _workspace(request, body)
@@ -99,7 +99,7 @@ def _route(path: str, limit: int, parse: Callable[[Any, float], list[Operation]]
                 operations = parse(body, services.clock.now())
             except IngestError as error:
                 raise _Refused(error.status, str(error), errors=[error]) from None
-            outcome = await _writer(request).submit(workspace.id, operations)
+            outcome = await services.track_writer.submit(workspace.id, operations)
         except _Refused as refused:
             return _error(refused.status, refused.message, refused.errors)
         except Exception:  # the store failed; the SDKs retry a 5xx

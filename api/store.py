@@ -10,18 +10,19 @@ Everything else receives an async database handle with PyMongo's async API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Awaitable, Callable, cast
 
 from api.settings import Settings
 from rules.store.collections import BatchLookup, ensure_indexes
+from rules.store.types import Database, Document
 
 
 @dataclass
 class Store:
-    client: Any
-    db: Any
+    client: object
+    db: Database
     description: str
-    _closer: Any = None
+    _closer: Callable[[], Awaitable[None]] | None = None
     # How DataLoaders read many keys at once here (rules.store.collections.find_grouped).
     batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
@@ -34,17 +35,19 @@ async def open_store(settings: Settings) -> Store:
     if settings.mongodb_uri:
         from pymongo import AsyncMongoClient
 
-        client = AsyncMongoClient(settings.mongodb_uri, tz_aware=False)
+        client: AsyncMongoClient[Document] = AsyncMongoClient(settings.mongodb_uri, tz_aware=False)
         db = client[settings.database]
         await ensure_indexes(db)
         return Store(client=client, db=db, description="mongodb", _closer=client.close)
 
     from mongoeco import AsyncMongoClient as EmbeddedClient
+    from mongoeco.engines.base import AsyncStorageEngine
     from mongoeco.engines.memory import MemoryEngine
 
     from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
     from api.embedded_store import EmbeddedDatabase
 
+    engine: AsyncStorageEngine
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = settings.data_dir / f"{settings.database}.sqlite"
@@ -54,14 +57,16 @@ async def open_store(settings: Settings) -> Store:
     else:
         engine = MemoryEngine()
         description = "embedded memory"
-    client = EmbeddedClient(engine)
-    await client.__aenter__()
+    embedded_client = EmbeddedClient(engine)
+    await embedded_client.__aenter__()
     # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
-    db = EmbeddedDatabase(client[settings.database])
-    await ensure_indexes(db)
+    # EmbeddedDatabase has AsyncDatabase's method shapes but is not one: this is the one place
+    # that says so to the type checker; everything else is typed by PyMongo's own API.
+    embedded = cast(Database, EmbeddedDatabase(embedded_client[settings.database]))
+    await ensure_indexes(embedded)
 
     async def close() -> None:
-        await client.__aexit__(None, None, None)
+        await embedded_client.__aexit__(None, None, None)
 
     lookup = BatchLookup.SCAN if settings.embedded_engine == "sqlite" else BatchLookup.PER_KEY
-    return Store(client=client, db=db, description=description, _closer=close, batch_lookup=lookup)
+    return Store(client=embedded_client, db=embedded, description=description, _closer=close, batch_lookup=lookup)

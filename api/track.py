@@ -20,11 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.services import Services
+from api.services import services_of
 from rules.ingest import parse
 from rules.ingest.apply import Rejected
 from rules.ingest.operations import IngestError, Operation
-from rules.ingest.group_commit import GroupCommitWriter
 from rules.workspaces import Workspace, authenticate_track
 
 log = logging.getLogger("segments.track")
@@ -65,7 +64,7 @@ async def _workspace(request: Request) -> Workspace:
         site_id, separator, key = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise _Refused(401, "unauthorized: malformed Basic credentials") from None
-    services: Services = request.app.state.services
+    services = services_of(request)
     workspace = await authenticate_track(services.db, site_id, key) if separator else None
     if workspace is None:
         raise _Refused(401, "unauthorized: unknown siteId or trackApiKey")
@@ -135,15 +134,6 @@ def parse_json_body(raw: bytes) -> Any:
         raise _Refused(400, f"body: malformed JSON ({error})") from None
 
 
-def _writer(request: Request) -> GroupCommitWriter:
-    services: Services = request.app.state.services
-    writer = services.components.get("track_writer")
-    if writer is None:
-        writer = GroupCommitWriter(services.db, clock=services.clock, notify=services.people_changed)
-        services.components["track_writer"] = writer
-    return writer
-
-
 def _route(path: str, method: str, limit: int, build: Callable[[Request, Any], list[Operation]], *, optional_body: bool = False, batch: bool = False) -> Route:
     """A Track API route: authenticate, read and validate the whole body, write, answer."""
 
@@ -155,7 +145,7 @@ def _route(path: str, method: str, limit: int, build: Callable[[Request, Any], l
                 operations = build(request, body)
             except IngestError as error:
                 raise _Refused(error.status, str(error), errors=[error]) from None
-            outcome = await _writer(request).submit(workspace.id, operations)
+            outcome = await services_of(request).track_writer.submit(workspace.id, operations)
         except _Refused as refused:
             return _error_response(refused.status, refused.message, refused.errors)
         except Exception:  # last resort: the store failed; SDKs retry a 503

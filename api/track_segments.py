@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.services import Services
+from api.services import services_of
 from api.track import MAX_V1_BYTES, _error_response, _json_body, _Refused, _workspace
 from rules.people.identifiers import IdKind
 from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeReport, Outcome, change_membership
@@ -70,14 +70,14 @@ def _route(action: str, direction: Direction) -> Route:
     path = f"/api/v1/segments/{{segment_id}}/{action}"
 
     async def endpoint(request: Request) -> JSONResponse:
-        services: Services = request.app.state.services
+        services = services_of(request)
         try:
             workspace = await _workspace(request)
             kind = _id_kind(request)
             identifiers = _identifiers(await _json_body(request, MAX_V1_BYTES))
             report = await change_membership(
                 services.db,
-                services.components["membership"],
+                services.membership,
                 workspace.id,
                 request.path_params["segment_id"],
                 direction=direction,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from api.services import Services
 from api.settings import Settings
 from rules.membership.change_log import ChangeSignal
-from rules.clock import SystemClock
+from rules.clock import Clock, SystemClock
 from rules.membership.engine import MembershipEngine
+from rules.store.types import Database
 from rules.webhooks.delivery import DeliverySettings, WebhookDispatcher
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoints
 from rules.webhooks.secrets import SecretBox
@@ -43,18 +43,17 @@ def secret_box(settings: Settings) -> SecretBox:
     return SecretBox(key)
 
 
-async def start_webhooks(services: Services, membership: MembershipEngine) -> Webhooks:
-    settings = services.settings
+async def start_webhooks(settings: Settings, db: Database, clock: Clock, membership: MembershipEngine) -> Webhooks:
     signal = ChangeSignal(
-        services.db, poll_interval=settings.change_poll_seconds, use_change_stream=bool(settings.mongodb_uri)
+        db, poll_interval=settings.change_poll_seconds, use_change_stream=bool(settings.mongodb_uri)
     )
     membership.changefeed.listeners.append(signal.notify)
     signal.start()
     box = secret_box(settings)
     own = ServiceAddress(host=settings.host, port=settings.port)
     dispatcher = WebhookDispatcher(
-        services.db,
-        services.clock,
+        db,
+        clock,
         box=box,
         own=own,
         signal=signal,
@@ -62,6 +61,4 @@ async def start_webhooks(services: Services, membership: MembershipEngine) -> We
         settings=DeliverySettings(lease_seconds=settings.webhook_lease_seconds),
     )
     await dispatcher.start()
-    webhooks = Webhooks(endpoints=WebhookEndpoints(services.db, box, own), dispatcher=dispatcher, signal=signal)
-    services.components["webhooks"] = webhooks
-    return webhooks
+    return Webhooks(endpoints=WebhookEndpoints(db, box, own), dispatcher=dispatcher, signal=signal)

@@ -75,7 +75,7 @@ def _segments(server) -> int:
     emails = [e["node"]["email"] for e in server.graphql(ws, "{ people(first: 100) { edges { node { email } } } }")["data"]["people"]["edges"]]
     server.graphql(ws, "mutation ($s: ID!, $ids: [String!]!) { addPeopleToSegment(segmentId: $s, ids: $ids, idType: EMAIL) { __typename } }",
                    {"s": manual, "ids": emails})
-    server.call(lambda services: services.components["membership"].wait_for_builds(), timeout=600)
+    server.call(lambda services: services.membership.wait_for_builds(), timeout=600)
     return len(server.graphql(ws, "{ segments { id } }")["data"]["segments"])
 
 

@@ -110,7 +110,7 @@ def create_segments(server: Server, graphql: GraphQLClient, conditions: dict[str
         if "id" not in result:
             raise RuntimeError(f"{name}: {result}")
         ids[name] = result["id"]
-    server.call(lambda db: server.app.state.services.components["membership"].wait_for_builds())
+    server.call(lambda db: server.app.state.services.membership.wait_for_builds())
     return ids
 
 

@@ -65,7 +65,7 @@ def main() -> None:
             with httpx.Client(base_url=server.base_url, headers=headers, timeout=600) as client:
                 for name, condition in SEGMENTS.items():
                     client.post("/graphql", json={"query": CREATE, "variables": {"input": {"name": name, "condition": condition}}})
-                server.call(lambda db: server.app.state.services.components["membership"].wait_for_builds())
+                server.call(lambda db: server.app.state.services.membership.wait_for_builds())
                 print(f"{machine()}; {args.engine} engine, demo data with {args.people} people")
                 for label, query in QUERIES.items():
                     times = []

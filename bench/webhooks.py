@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             graphql(CREATE_SEGMENT, {"name": name, "c": condition})
         for receiver in receivers:
             graphql(CREATE_ENDPOINT, {"url": receiver.url})
-        server.call(lambda db: server.app.state.services.components["membership"].wait_for_builds())
+        server.call(lambda db: server.app.state.services.membership.wait_for_builds())
 
         latencies: list[float] = []
         with httpx.Client(base_url=server.base_url, auth=(workspace["siteId"], workspace["trackApiKey"]), timeout=30) as track:
@@ -123,11 +123,11 @@ def main(argv: list[str] | None = None) -> None:
                 batch = [{"type": "person", "action": "identify", "identifiers": {"id": p["id"]}, "attributes": {"bulk": True}}
                          for p in people[start : start + 500]]
                 track.post("/api/v2/batch", json={"batch": batch}).raise_for_status()
-        server.call(lambda db: server.app.state.services.components["membership"].wait_for_builds())
+        server.call(lambda db: server.app.state.services.membership.wait_for_builds())
         before = [r.count("bulk") for r in receivers]
         started = time.monotonic()
         graphql(CREATE_SEGMENT, {"name": "bulk", "c": {"attribute": {"path": "bulk", "op": "EQ", "value": True}}})
-        server.call(lambda db: server.app.state.services.components["membership"].wait_for_builds())
+        server.call(lambda db: server.app.state.services.membership.wait_for_builds())
         built = time.monotonic() - started
         for receiver, already in zip(receivers, before):
             wait_until(lambda: receiver.count("bulk") >= already + args.people)

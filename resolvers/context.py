@@ -10,6 +10,10 @@ from strawberry.types import Info as StrawberryInfo
 from resolvers.errors import UserError
 from resolvers.loaders import Loaders
 from rules.clock import Clock
+from rules.membership.engine import MembershipEngine
+from rules.store.collections import BatchLookup
+from rules.store.types import Database
+from rules.webhooks.service import Webhooks
 from rules.workspaces import Workspace
 
 
@@ -20,20 +24,31 @@ class ResolverSettings(Protocol):
     def max_upload_bytes(self) -> int: ...
 
 
+class ResolverStore(Protocol):
+    @property
+    def db(self) -> Database: ...
+    @property
+    def batch_lookup(self) -> BatchLookup: ...
+
+
 class Services(Protocol):
-    """What resolvers reach of the running service. `api.services.Services`
-    has it; declared here so that resolvers never import the transport layer."""
+    """What resolvers reach of the running service: `api.services.Services`
+    (a frozen dataclass built once in the lifespan) has it, which mypy checks
+    where api/graphql_app.py builds the context; declared here so that
+    resolvers never import the transport layer."""
 
     @property
     def settings(self) -> ResolverSettings: ...
     @property
-    def store(self) -> Any: ...
+    def store(self) -> ResolverStore: ...
     @property
     def clock(self) -> Clock: ...
     @property
-    def components(self) -> dict[str, Any]: ...
+    def membership(self) -> MembershipEngine: ...
     @property
-    def db(self) -> Any: ...
+    def webhooks(self) -> Webhooks: ...
+    @property
+    def db(self) -> Database: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +98,7 @@ class Context:
         return self._signed_in().loaders
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         return self.services.db
 
     @property

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import SortOrder
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
 from rules.segments.records import Segment, list_segments
+from rules.store.types import Database
 
 Document = dict[str, Any]
 
@@ -48,7 +49,7 @@ class FirstPageKey(ActivityKey):
     size: int
 
 
-def _activity(db: Any, workspace_id: str, collection: str, order: SortOrder, *, lookup: BatchLookup, counting: bool):
+def _activity(db: Database, workspace_id: str, collection: str, order: SortOrder, *, lookup: BatchLookup, counting: bool):
     """A batch function over one collection: first pages (`FirstPageKey`) or counts (`ActivityKey`)."""
 
     async def load(keys: Sequence[ActivityKey]) -> list[Any]:
@@ -67,7 +68,8 @@ def _activity(db: Any, workspace_id: str, collection: str, order: SortOrder, *, 
             found.update({key: grouped[key.person_id] for key in keys if key.filters == filters})
         if counting:
             return [len(found[key]) for key in keys]
-        return [found[key][: key.size] for key in keys]
+        # Not counting: the keys are first pages.
+        return [found[key][: cast(FirstPageKey, key).size] for key in keys]
 
     return load
 
@@ -84,7 +86,7 @@ class Loaders:
     segments_of_workspace: DataLoader[str, list[Segment]]
 
     @classmethod
-    def for_workspace(cls, db: Any, workspace_id: str, *, cache: bool, lookup: BatchLookup) -> Loaders:
+    def for_workspace(cls, db: Database, workspace_id: str, *, cache: bool, lookup: BatchLookup) -> Loaders:
         async def people(cio_ids: Sequence[str]) -> list[Document | None]:
             found = {doc["_id"]: doc for doc in await find_by_ids(db[PEOPLE], workspace_id, list(cio_ids))}
             return [found.get(cio_id) for cio_id in cio_ids]

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from resolvers.errors import UserError
+from rules.store.types import Collection
 
 NodeT = TypeVar("NodeT")
 
@@ -112,7 +113,7 @@ def page_size(first: int | None, *, max_page_size: int) -> int:
 
 
 async def paginate(
-    collection: Any,
+    collection: Collection,
     *,
     match: dict[str, Any],
     order: SortOrder,

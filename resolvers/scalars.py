@@ -9,6 +9,7 @@ that converts them.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import overload
 
 from strawberry.scalars import JSON
 
@@ -17,7 +18,11 @@ __all__ = ["JSON", "datetime_from_stored", "seconds_from_input"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def datetime_from_stored(value: float | int | datetime | None) -> datetime | None:
+@overload
+def datetime_from_stored(value: float | datetime) -> datetime: ...
+@overload
+def datetime_from_stored(value: float | datetime | None) -> datetime | None: ...
+def datetime_from_stored(value: float | datetime | None) -> datetime | None:
     """A stored time (Unix seconds, or a naive UTC datetime from the store) as an aware UTC datetime."""
     if value is None:
         return None

@@ -60,7 +60,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     ]
     limit_rules = [rule for limiter in limiters for rule in limiter.validation_rules]
     return SegmentsSchema(
-        query=_merged("Query", QUERIES),
+        query=merge_types("Query", QUERIES),  # never empty: every domain has queries
         mutation=_merged("Mutation", MUTATIONS),
         subscription=_merged("Subscription", SUBSCRIPTIONS),
         types=ERROR_TYPES,

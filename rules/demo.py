@@ -30,6 +30,7 @@ from rules.store.documents import (
     event_id,
     person_document,
 )
+from rules.store.types import Database
 
 DAY = 86_400.0
 # Each batch is one write transaction: a server sharing the sqlite file waits
@@ -224,7 +225,7 @@ def _batches(docs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]
 
 
 async def load_demo(
-    db: Any,
+    db: Database,
     workspace_id: str,
     *,
     now: float,

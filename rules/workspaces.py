@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from rules.store.collections import API_KEYS, WORKSPACE_DATA, WORKSPACES
+from rules.store.types import Database
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,7 +48,7 @@ def _workspace(doc: dict[str, Any]) -> Workspace:
     return Workspace(id=doc["_id"], name=doc["name"], site_id=doc["siteId"])
 
 
-async def create_workspace(db: Any, name: str, *, now: float) -> NewWorkspace:
+async def create_workspace(db: Database, name: str, *, now: float) -> NewWorkspace:
     name = name.strip()
     if not name:
         raise ValueError("workspace name must not be empty")
@@ -88,14 +89,14 @@ class WorkspaceNotFound(ValueError):
         super().__init__(f"no workspace {workspace_id} (see: segments workspace list)")
 
 
-async def find_workspace(db: Any, workspace_id: str) -> Workspace:
+async def find_workspace(db: Database, workspace_id: str) -> Workspace:
     doc = await db[WORKSPACES].find_one({"_id": workspace_id})
     if doc is None:
         raise WorkspaceNotFound(workspace_id)
     return _workspace(doc)
 
 
-async def rotate_keys(db: Any, workspace_id: str, kinds: list[KeyKind], *, now: float) -> list[ApiKey]:
+async def rotate_keys(db: Database, workspace_id: str, kinds: list[KeyKind], *, now: float) -> list[ApiKey]:
     """New keys of these kinds; the workspace's previous keys of these kinds stop working at once.
 
     The new key is written before the old ones are deleted, so a crash in
@@ -116,7 +117,7 @@ async def rotate_keys(db: Any, workspace_id: str, kinds: list[KeyKind], *, now: 
     return keys
 
 
-async def delete_workspace(db: Any, workspace_id: str) -> dict[str, int]:
+async def delete_workspace(db: Database, workspace_id: str) -> dict[str, int]:
     """Delete the workspace, its keys and all its data: documents deleted per collection.
 
     Keys go first, so nothing can write into the workspace while its data is removed."""
@@ -128,7 +129,7 @@ async def delete_workspace(db: Any, workspace_id: str) -> dict[str, int]:
     return deleted
 
 
-async def authenticate_track(db: Any, site_id: str, track_api_key: str) -> Workspace | None:
+async def authenticate_track(db: Database, site_id: str, track_api_key: str) -> Workspace | None:
     """HTTP Basic `siteId:trackApiKey` -> workspace, or None."""
     workspace = await authenticate_write_key(db, track_api_key)
     if workspace is None or not hmac.compare_digest(workspace.site_id, site_id):
@@ -136,7 +137,7 @@ async def authenticate_track(db: Any, site_id: str, track_api_key: str) -> Works
     return workspace
 
 
-async def authenticate_write_key(db: Any, track_api_key: str) -> Workspace | None:
+async def authenticate_write_key(db: Database, track_api_key: str) -> Workspace | None:
     """Segment-spec `writeKey` -> workspace, or None. The write key is the workspace's
     Track API key: keys are random and stored by digest, so a key names one workspace."""
     key = await db[API_KEYS].find_one({"_id": key_digest(track_api_key)})
@@ -146,7 +147,7 @@ async def authenticate_write_key(db: Any, track_api_key: str) -> Workspace | Non
     return _workspace(doc) if doc else None
 
 
-async def authenticate_app(db: Any, app_api_key: str) -> Workspace | None:
+async def authenticate_app(db: Database, app_api_key: str) -> Workspace | None:
     """`Authorization: Bearer appApiKey` -> workspace, or None."""
     key = await db[API_KEYS].find_one({"_id": key_digest(app_api_key)})
     if key is None or key.get("kind") != "app":
@@ -155,5 +156,5 @@ async def authenticate_app(db: Any, app_api_key: str) -> Workspace | None:
     return _workspace(doc) if doc else None
 
 
-async def list_workspaces(db: Any) -> list[Workspace]:
+async def list_workspaces(db: Database) -> list[Workspace]:
     return [_workspace(doc) async for doc in db[WORKSPACES].find({}).sort("createdAt", 1)]

@@ -18,6 +18,7 @@ from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, iden
 from rules.people.search import PeopleSearchInvalid, people_match
 from rules.people.segment_members import count_segment_people
 from rules.segments.records import find_segment
+from rules.store.types import Database
 
 # Stable and unique, so cursors stay valid while people are added.
 PEOPLE_ORDER = SortOrder(fields=(("_id", 1),))
@@ -75,7 +76,7 @@ class PeopleFilter:
 
 
 async def people_filter_of(
-    db: Any,
+    db: Database,
     workspace_id: str,
     *,
     email: str | None = None,
@@ -145,8 +146,8 @@ class PeopleQuery:
         if len(given) != 1:
             names = ", ".join(name for name, _, _ in given) or "none"
             raise UserError(f"person: give exactly one of id, email or cioId (got {names})")
-        cio_id = await _cio_id_of(info, _identifier(*given[0]))
-        document = await info.context.loaders.person_by_cio_id.load(cio_id) if cio_id else None
+        person_id = await _cio_id_of(info, _identifier(*given[0]))
+        document = await info.context.loaders.person_by_cio_id.load(person_id) if person_id else None
         return Person.from_document(document) if document else None
 
     @strawberry.field(description="People of the workspace in a stable order, optionally filtered.")

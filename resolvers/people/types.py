@@ -45,7 +45,7 @@ class Event:
             id=strawberry.ID(doc["_id"]),
             type=EventType(doc["type"]),
             name=doc["name"],
-            data=doc.get("data") or {},
+            data=JSON(doc.get("data") or {}),
             timestamp=datetime_from_stored(doc.get("ts")),
             received_at=datetime_from_stored(doc.get("receivedAt")),
             context=doc.get("context"),
@@ -65,7 +65,7 @@ class Device:
             token=doc["token"],
             platform=doc.get("platform"),
             last_used=datetime_from_stored(doc.get("lastUsed")),
-            attributes=doc.get("attributes") or {},
+            attributes=JSON(doc.get("attributes") or {}),
         )
 
 
@@ -129,7 +129,7 @@ class PersonFields:
             cio_id=strawberry.ID(doc["_id"]),
             id=doc.get("id"),
             email=doc.get("email"),
-            attributes=doc.get("attributes") or {},
+            attributes=JSON(doc.get("attributes") or {}),
             created_at=datetime_from_stored(doc.get("createdAt")),
             updated_at=datetime_from_stored(doc.get("updatedAt")),
             suppressed=doc.get("suppressed"),

@@ -16,9 +16,13 @@ from strawberry.utils.str_converters import to_camel_case
 from resolvers.scalars import JSON
 from rules.conditions.model import CountOp, Metric, Operator
 
-ConditionOperator = strawberry.enum(Operator, name="ConditionOperator", description="attribute, filter and URL operators")
-CountOperator = strawberry.enum(CountOp, name="CountOperator")
-MessageMetric = strawberry.enum(Metric, name="MessageMetric")
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+ConditionOperator = Operator
+strawberry.enum(Operator, name="ConditionOperator", description="attribute, filter and URL operators")
+CountOperator = CountOp
+strawberry.enum(CountOp, name="CountOperator")
+MessageMetric = Metric
+strawberry.enum(Metric, name="MessageMetric")
 
 
 @strawberry.input(description='A duration, e.g. {days: 7}; the parts add up.')

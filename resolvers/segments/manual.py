@@ -5,7 +5,7 @@ each identifier or CSV row is data (docs/manual-segments.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, overload
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -23,9 +23,13 @@ from rules.manual.changes import Direction, ManualChangeInvalid, ManualChangeRep
 from rules.membership.engine import NotAManualSegment
 from rules.segments.records import SegmentNotFound, get_segment
 
-IdType = strawberry.enum(IdKind, name="IdType", description="Which identifier a value is: profile id, email or cioId.")
-ImportMode = strawberry.enum(ImportModeValue, name="ImportMode")
-CsvRowProblem = strawberry.enum(RowProblemValue, name="CsvRowProblem")
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+IdType = IdKind
+strawberry.enum(IdKind, name="IdType", description="Which identifier a value is: profile id, email or cioId.")
+ImportMode = ImportModeValue
+strawberry.enum(ImportModeValue, name="ImportMode")
+CsvRowProblem = RowProblemValue
+strawberry.enum(RowProblemValue, name="CsvRowProblem")
 
 
 @strawberry.type(description="The segment is DATA_DRIVEN: its members follow its condition, never a hand.")
@@ -55,7 +59,8 @@ class IdentifiedPerson:
 
 
 def _people(report: ManualChangeReport, outcome: Outcome) -> list[IdentifiedPerson]:
-    return [IdentifiedPerson(identifier=o.identifier, person_id=o.person_id) for o in report.having(outcome)]
+    # Every outcome but NOT_FOUND and INVALID names its person.
+    return [IdentifiedPerson(identifier=o.identifier, person_id=o.person_id) for o in report.having(outcome) if o.person_id]
 
 
 @strawberry.type(description="What adding did, per identifier; the segment as it is now.")
@@ -140,6 +145,14 @@ async def _current(info: Info, segment_id: str) -> Segment:
     return Segment.from_record(await get_segment(info.context.db, info.context.workspace.id, segment_id))
 
 
+@overload
+async def _change(
+    info: Info, direction: Literal[Direction.ADD], segment_id: strawberry.ID, ids: list[str], id_type: IdKind
+) -> PeopleAddedToSegment | ValidationError | SegmentRefusal: ...
+@overload
+async def _change(
+    info: Info, direction: Literal[Direction.REMOVE], segment_id: strawberry.ID, ids: list[str], id_type: IdKind
+) -> PeopleRemovedFromSegment | ValidationError | SegmentRefusal: ...
 async def _change(
     info: Info, direction: Direction, segment_id: strawberry.ID, ids: list[str], id_type: IdKind
 ) -> PeopleAddedToSegment | PeopleRemovedFromSegment | ValidationError | SegmentRefusal:
@@ -153,15 +166,15 @@ async def _change(
             kind=IdKind(id_type),
             identifiers=ids,
         )
-    except ManualChangeInvalid as invalid:
+    except ManualChangeInvalid as problem:
         return ValidationError(
-            message=str(invalid), problems=[ValidationProblem(path="/ids", code="INVALID_VALUE", message=str(invalid))]
+            message=str(problem), problems=[ValidationProblem(path="/ids", code="INVALID_VALUE", message=str(problem))]
         )
     except (SegmentNotFound, NotAManualSegment) as error:
         return _refusal(error)
     segment = await _current(info, str(segment_id))
     not_found = [o.identifier for o in report.having(Outcome.NOT_FOUND)]
-    invalid = [InvalidIdentifier(identifier=o.identifier, message=o.message) for o in report.having(Outcome.INVALID)]
+    invalid = [InvalidIdentifier(identifier=o.identifier, message=o.message or "") for o in report.having(Outcome.INVALID)]
     if direction is Direction.ADD:
         return PeopleAddedToSegment(
             segment=segment,

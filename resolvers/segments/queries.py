@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.errors import NotFoundError, UserError
+from resolvers.scalars import JSON
 from resolvers.segments.conditions import ConditionInput, condition_input_to_json
 from resolvers.segments.types import (
     ExplainMembershipResult,
@@ -122,5 +123,5 @@ class SegmentsQuery:
             person=Person.from_document(data.profile),
             is_member=segment.id in data.segment_ids,
             holds=None if explanation is None else explanation.holds,
-            explanation=None if explanation is None else explanation_to_json(explanation),
+            explanation=None if explanation is None else JSON(explanation_to_json(explanation)),
         )

@@ -34,6 +34,6 @@ class SegmentsSubscription:
             raise UserError(f"after: {invalid}") from None
         if await find_segment(info.context.db, workspace_id, str(segment_id)) is None:
             raise UserError(f"segmentId: segment {str(segment_id)!r} does not exist in this workspace")
-        signal = info.context.services.components["webhooks"].signal
+        signal = info.context.services.webhooks.signal
         async for change in signal.follow(workspace_id, str(segment_id), start):
             yield MembershipChange.from_document(change)

@@ -26,11 +26,15 @@ from rules.segments.records import Segment as SegmentRecord
 from rules.segments.records import SegmentState as SegmentStateValue
 from rules.segments.records import SegmentType as SegmentTypeValue
 
-SegmentType = strawberry.enum(SegmentTypeValue, name="SegmentType")
-SegmentState = strawberry.enum(
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+SegmentType = SegmentTypeValue
+strawberry.enum(SegmentTypeValue, name="SegmentType")
+SegmentState = SegmentStateValue
+strawberry.enum(
     SegmentStateValue, name="SegmentState", description="BUILDING while members are being computed."
 )
-MembershipChangeKind = strawberry.enum(ChangeKind, name="MembershipChangeKind")
+MembershipChangeKind = ChangeKind
+strawberry.enum(ChangeKind, name="MembershipChangeKind")
 
 AS_OF = Annotated[datetime | None, strawberry.argument(description="A past moment: the answer from the recorded history.")]
 
@@ -48,7 +52,7 @@ NEWEST_CHANGES_FIRST = SortOrder(fields=(("at", -1), ("_id", -1)))
 
 
 def membership_engine(info: Info) -> MembershipEngine:
-    return info.context.services.components["membership"]
+    return info.context.services.membership
 
 
 async def _person(info: Info, person_id: str) -> Person | None:
@@ -143,7 +147,7 @@ class Segment:
             type=segment.type,
             state=segment.state,
             stored_member_count=segment.member_count,
-            condition=segment.condition,
+            condition=None if segment.condition is None else JSON(segment.condition),
             progress=BuildProgress(done=segment.progress.done, total=segment.progress.total),
             failure=segment.failure,
             created_at=datetime_from_stored(segment.created_at),

@@ -18,7 +18,9 @@ from rules.webhooks.delivery import DeliveryStatus as DeliveryStatusValue
 from rules.webhooks.endpoints import WebhookEndpoint as EndpointRecord
 from rules.webhooks.service import Webhooks
 
-WebhookDeliveryStatus = strawberry.enum(
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+WebhookDeliveryStatus = DeliveryStatusValue
+strawberry.enum(
     DeliveryStatusValue,
     name="WebhookDeliveryStatus",
     description="PENDING until delivered (see nextAttemptAt); FAILED once retries gave up (the endpoint was disabled).",
@@ -28,7 +30,7 @@ NEWEST_DELIVERIES_FIRST = SortOrder(fields=(("createdAt", -1), ("_id", -1)))
 
 
 def webhooks(info: Info) -> Webhooks:
-    return info.context.services.components["webhooks"]
+    return info.context.services.webhooks
 
 
 @strawberry.type(description="One try to hand a delivery to its endpoint.")

@@ -10,7 +10,9 @@ from resolvers.context import Info
 from resolvers.errors import NotFoundError
 from rules.workspaces import KeyKind, WorkspaceNotFound, rotate_keys
 
-ApiKeyKind = strawberry.enum(KeyKind, name="ApiKeyKind", description="TRACK: the Track API key (HTTP Basic); APP: the Bearer key of GraphQL and exports.")
+# GraphQL enums: aliases of the domain's enums (valid types for mypy), named by strawberry.enum.
+ApiKeyKind = KeyKind
+strawberry.enum(KeyKind, name="ApiKeyKind", description="TRACK: the Track API key (HTTP Basic); APP: the Bearer key of GraphQL and exports.")
 
 
 @strawberry.type(description="The new key, shown only here: only its digest is stored.")

@@ -40,6 +40,7 @@ from rules.conditions.model import (
     kind_of,
     time_range_of,
 )
+from rules.store.types import Database
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 
@@ -78,7 +79,7 @@ def explanation_to_json(explanation: Explanation) -> dict[str, Any]:
     }
 
 
-async def load_person_data(db, workspace_id: str, person_id: str) -> PersonData | None:
+async def load_person_data(db: Database, workspace_id: str, person_id: str) -> PersonData | None:
     profile = await db[PEOPLE].find_one({"_id": person_id, "ws": workspace_id})
     if profile is None:
         return None
@@ -129,15 +130,16 @@ def _element_holds(predicate: Predicate, element: Any, now: float) -> bool:
         case Operator.EQ:
             return _same(element, operand)
         case Operator.IN:
-            return any(_same(element, option) for option in operand)
+            return any(_same(element, option) for option in predicate.options)
         case Operator.BETWEEN:
-            return kind_of(element) == kind_of(operand[0]) and operand[0] <= element <= operand[1]
+            low, high = predicate.options
+            return kind_of(element) == kind_of(low) and low <= element <= high
         case Operator.STARTS_WITH:
-            return isinstance(element, str) and element.startswith(operand)
+            return isinstance(element, str) and element.startswith(predicate.text)
         case Operator.ENDS_WITH:
-            return isinstance(element, str) and element.endswith(operand)
+            return isinstance(element, str) and element.endswith(predicate.text)
         case Operator.MATCHES:
-            return isinstance(element, str) and regex.search(operand, element)
+            return isinstance(element, str) and regex.search(predicate.text, element)
     if op in ORDER_OPERATORS:
         if kind_of(element) != kind_of(operand):
             return False
@@ -191,7 +193,7 @@ def predicate_change_times(predicate: Predicate, value: Any, now: float) -> list
         if seconds is None:
             continue
         # withinLast d holds from t (inclusive) until t + d (exclusive); moreThanAgo d from t + d on.
-        times += [seconds, seconds + predicate.value] if predicate.op is Operator.WITHIN_LAST else [seconds + predicate.value]
+        times += [seconds, seconds + predicate.seconds] if predicate.op is Operator.WITHIN_LAST else [seconds + predicate.seconds]
     return times
 
 
@@ -241,7 +243,7 @@ def _predicate_phrase(predicate: Predicate) -> str:
     if predicate.value is None:
         return phrase
     if predicate.op in RELATIVE_TIME_OPERATORS:
-        return f"{phrase} {_duration_phrase(predicate.value)}"
+        return f"{phrase} {_duration_phrase(predicate.seconds)}"
     shown = list(predicate.value) if isinstance(predicate.value, tuple) else predicate.value
     return f"{phrase} {shown!r}"
 

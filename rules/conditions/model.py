@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, TypeGuard
 
 from rules.conditions.regex import pattern_problem
 
@@ -121,9 +121,12 @@ def kind_of(value: object) -> str | None:
     return None
 
 
+def _is_finite_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _is_finite_scalar(value: object) -> bool:
-    kind = kind_of(value)
-    return kind in ("bool", "string") or (kind == "number" and math.isfinite(value))
+    return kind_of(value) in ("bool", "string") or _is_finite_number(value)
 
 
 def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | None:
@@ -135,7 +138,7 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a string, number or boolean value"
     if op in ORDER_OPERATORS:
-        if kind_of(value) == "string" or (kind_of(value) == "number" and math.isfinite(value)):
+        if kind_of(value) == "string" or _is_finite_number(value):
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a number or a string value"
     if op is Operator.BETWEEN:
@@ -163,11 +166,11 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
             return None
         return _REGEX_ERROR_CODES[refused.kind], refused.message
     if op in ABSOLUTE_TIME_OPERATORS:
-        if kind_of(value) == "number" and math.isfinite(value):
+        if _is_finite_number(value):
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a timestamp in Unix seconds"
     # withinLast / moreThanAgo: a duration in seconds (parsed from {"days": n, ...})
-    if kind_of(value) == "number" and math.isfinite(value):
+    if _is_finite_number(value):
         if value < 0:
             return ErrorCode.NEGATIVE_WINDOW, f"{op} needs a positive duration, got {value} seconds"
         if value == 0:
@@ -213,6 +216,28 @@ class Predicate:
         problem = _operand_problem(self.op, self.value)
         if problem is not None:
             raise InvalidNode(problem[0], "value", problem[1])
+
+    # The operand in the shape its operator gives it (checked when the predicate was made).
+    @property
+    def text(self) -> str:
+        """The operand of startsWith, endsWith and matches."""
+        if not isinstance(self.value, str):
+            raise TypeError(f"{self.op} has no string operand")
+        return self.value
+
+    @property
+    def options(self) -> tuple[Scalar, ...]:
+        """The operand of in and notIn, and of between (low, high)."""
+        if not isinstance(self.value, tuple):
+            raise TypeError(f"{self.op} has no list operand")
+        return self.value
+
+    @property
+    def seconds(self) -> float:
+        """The operand of before and after (Unix seconds), withinLast and moreThanAgo (a duration)."""
+        if not _is_finite_number(self.value):
+            raise TypeError(f"{self.op} has no number operand")
+        return self.value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -317,13 +342,13 @@ def time_range_of(predicate: Predicate, now: float) -> TimeRange | None:
     """The timestamps a timestamp operator accepts at `now` (None for other operators)."""
     match predicate.op:
         case Operator.BEFORE:
-            return TimeRange(low=None, low_inclusive=False, high=predicate.value, high_inclusive=False)
+            return TimeRange(low=None, low_inclusive=False, high=predicate.seconds, high_inclusive=False)
         case Operator.AFTER:
-            return TimeRange(low=predicate.value, low_inclusive=False, high=None, high_inclusive=False)
+            return TimeRange(low=predicate.seconds, low_inclusive=False, high=None, high_inclusive=False)
         case Operator.WITHIN_LAST:
-            return TimeRange(low=now - predicate.value, low_inclusive=False, high=now, high_inclusive=True)
+            return TimeRange(low=now - predicate.seconds, low_inclusive=False, high=now, high_inclusive=True)
         case Operator.MORE_THAN_AGO:
-            return TimeRange(low=None, low_inclusive=False, high=now - predicate.value, high_inclusive=True)
+            return TimeRange(low=None, low_inclusive=False, high=now - predicate.seconds, high_inclusive=True)
     return None
 
 

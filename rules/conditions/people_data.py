@@ -12,14 +12,13 @@ read once per batch, the way the store answers a batch fastest
 
 from __future__ import annotations
 
-from typing import Any
-
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
 from rules.conditions.evaluate import PersonData
+from rules.store.types import Database
 
 
 async def load_people_data(
-    db: Any, workspace_id: str, person_ids: list[str], *, lookup: BatchLookup
+    db: Database, workspace_id: str, person_ids: list[str], *, lookup: BatchLookup
 ) -> dict[str, PersonData]:
     """The data of each of `person_ids` that exists, by id."""
     profiles = await find_by_ids(db[PEOPLE], workspace_id, person_ids)

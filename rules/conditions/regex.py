@@ -386,7 +386,7 @@ def _print_item(op, arg, flags: int) -> str:
     if op is sre.ANY:
         return "(?s:.)" if flags & re.DOTALL else "[^\\n]"
     if op is sre.IN:
-        parts = []
+        parts: list[str] = []
         for item_op, item_arg in arg:
             if item_op is sre.NEGATE:
                 parts.insert(0, "^")

@@ -54,6 +54,7 @@ from rules.ingest.operations import (
 from rules.ingest.working_set import Journal, SetOperation, Table
 from rules.ingest.write import IdentityTaken, write_changes
 from rules.json_values import same_value
+from rules.store.types import Database
 from rules.topics import Topic
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
@@ -83,7 +84,7 @@ def _describe(identifier: Identifier) -> str:
 class _Plan:
     """Operations applied in memory to the documents they touch."""
 
-    def __init__(self, db: Any, workspace_id: str, now: float) -> None:
+    def __init__(self, db: Database, workspace_id: str, now: float) -> None:
         self.db = db
         self.ws = workspace_id
         self.now = now
@@ -529,7 +530,7 @@ def _identifiers_of(op: Operation) -> list[Identifier]:
             raise UnsupportedOperation(op)
 
 
-async def apply_requests(db: Any, workspace_id: str, requests: list[list[Operation]], *, now: float) -> list[Outcome]:
+async def apply_requests(db: Database, workspace_id: str, requests: list[list[Operation]], *, now: float) -> list[Outcome]:
     """Apply each request's operations all-or-nothing, in order; write the accepted ones together."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         plan = _Plan(db, workspace_id, now)

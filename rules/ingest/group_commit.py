@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from rules.clock import Clock
 from rules.ingest.apply import Accepted, Outcome, apply_requests
 from rules.ingest.operations import Operation
+from rules.store.types import Database
 from rules.topics import Topic
 
 log = logging.getLogger("segments.ingest")
@@ -36,7 +37,7 @@ class _Pending:
 
 
 class GroupCommitWriter:
-    def __init__(self, db: Any, *, clock: Clock, notify: Notify, linger: float = 0.002, max_group_operations: int = 5000) -> None:
+    def __init__(self, db: Database, *, clock: Clock, notify: Notify, linger: float = 0.002, max_group_operations: int = 5000) -> None:
         self._db = db
         self._clock = clock
         self._notify = notify

@@ -8,6 +8,7 @@ the field (a JSON-pointer-like path such as `batch[3].attributes.plan`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from rules.people.identifiers import Identifier
@@ -33,14 +34,17 @@ class IngestError(Exception):
         return f"{self.field}: {self.problem}" if self.field else self.problem
 
 
-class Unset:
-    """Marks an identifier the request did not mention (as opposed to one it set)."""
+class Unset(Enum):
+    """Marks an identifier the request did not mention (as opposed to one it set);
+    an enum, so that `is UNSET` narrows the type."""
+
+    UNSET = "UNSET"
 
     def __repr__(self) -> str:
         return "UNSET"
 
 
-UNSET = Unset()
+UNSET = Unset.UNSET
 
 
 @dataclass(frozen=True, kw_only=True)

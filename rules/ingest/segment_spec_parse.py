@@ -93,6 +93,11 @@ def event_time(message: dict[str, Any], prefix: str, *, batch_sent_at: Any, rece
     return _timestamp(corrected, f"{prefix}{original_key}")
 
 
+def _dict_or_empty(value: Any) -> dict[str, Any]:
+    """An optional part of the context: anything but an object counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def _id_string(value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -108,7 +113,7 @@ def _device(target: Identifier, where: str, context: dict[str, Any], at: float |
     token_key = "token" if device.get("token") is not None else "id"
     if device.get(token_key) is None:
         return None
-    os = context.get("os") if isinstance(context.get("os"), dict) else {}
+    os = _dict_or_empty(context.get("os"))
     platform = device.get("type") or os.get("name") or "unknown"
     device_where = f"{prefix}context.device"
     attributes = {key: value for key, value in device.items() if key not in _DEVICE_KEYS}
@@ -124,7 +129,7 @@ def _device(target: Identifier, where: str, context: dict[str, Any], at: float |
 
 def _page_url(message: dict[str, Any], properties: dict[str, Any], context: dict[str, Any], prefix: str) -> tuple[str, str]:
     """A page view is named by its URL: properties.url, else context.page.url, else the path."""
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    page = _dict_or_empty(context.get("page"))
     for value, where in (
         (properties.get("url"), "properties.url"),
         (page.get("url"), "context.page.url"),
@@ -150,7 +155,7 @@ def message_operations(message: Any, prefix: str, *, type: str | None = None, ba
     anonymous_id = _id_string(message.get("anonymousId"), f"{prefix}anonymousId")
     if user_id is None and anonymous_id is None:
         raise IngestError(field=f"{prefix}userId", problem="a message needs a userId or an anonymousId")
-    batch_context = batch.get("context") if isinstance(batch.get("context"), dict) else {}
+    batch_context = _dict_or_empty(batch.get("context"))
     context = {**batch_context, **_object(message.get("context"), f"{prefix}context", required=False)}
     _check_json_value(context, f"{prefix}context")
     at = event_time(message, prefix, batch_sent_at=batch.get("sentAt"), received_at=received_at)

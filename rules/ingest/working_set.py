@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from rules.json_values import same_value
 
 
-class _Absent:
-    """Marks a key that the store does not hold."""
+class _Absent(Enum):
+    """Marks a key that the store does not hold (an enum, so that `is ABSENT` narrows types)."""
+
+    ABSENT = "absent"
 
 
-ABSENT = _Absent()
+ABSENT = _Absent.ABSENT
 
 
 class Table:

@@ -10,6 +10,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rules.store.collections import EVENTS, IDENTITIES
 from rules.ingest.working_set import Journal, Table
 from rules.json_values import same_value
+from rules.store.types import Collection, Database
 
 DUPLICATE_KEY = 11000
 _MISSING = object()
@@ -19,7 +20,7 @@ class IdentityTaken(Exception):
     """Another writer claimed a profile id, email or anonymous id between our read and our write."""
 
 
-async def write_changes(db: Any, workspace_id: str, tables: tuple[Table, ...], journal: Journal) -> None:
+async def write_changes(db: Database, workspace_id: str, tables: tuple[Table, ...], journal: Journal) -> None:
     """Write what a plan changed, in the order rules/ingest/apply.py explains."""
     changes = {table.collection: table.changes() for table in tables}
     await _claim_identities(db[IDENTITIES], changes[IDENTITIES][0])
@@ -60,7 +61,7 @@ async def _insert_events(events: Any, docs: list[dict[str, Any]]) -> None:
         if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
             raise
 
-async def _update(collection: Any, workspace_id: str, updates: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+async def _update(collection: Collection, workspace_id: str, updates: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     # A document whose fields only moved (an attribute removed and sent again
     # in one group) differs by same_value but needs no write: update_of is empty.
     requests = [

@@ -14,12 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from rules.store.collections import IDENTITIES, PEOPLE
 from rules.people.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, identity_key, resolve_people
 from rules.membership.engine import MembershipEngine, NotAManualSegment
 from rules.segments.records import Segment, SegmentType, get_segment
+from rules.store.types import Database
 
 # Customer.io's limit for add_customers / remove_customers, kept for GraphQL too.
 MAX_IDENTIFIERS_PER_CHANGE = 1_000
@@ -70,7 +70,7 @@ class ManualChanges:
     remove: tuple[str, ...] = ()
 
 
-async def manual_segment(db: Any, workspace_id: str, segment_id: str) -> Segment:
+async def manual_segment(db: Database, workspace_id: str, segment_id: str) -> Segment:
     """The segment, if people can be added to it by hand (SegmentNotFound, NotAManualSegment otherwise)."""
     segment = await get_segment(db, workspace_id, segment_id)
     if segment.type is not SegmentType.MANUAL:
@@ -95,7 +95,7 @@ class BulkResolver:
     SCAN_AFTER_IDENTIFIERS = 20_000
     MAX_SCANNED_PEOPLE = 250_000
 
-    def __init__(self, db: Any, workspace_id: str) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self._db = db
         self._workspace_id = workspace_id
         self._looked_up = 0
@@ -149,7 +149,7 @@ def identifier_of_kind(kind: IdKind, value: str) -> Identifier | str:
 
 
 async def change_membership(
-    db: Any,
+    db: Database,
     engine: MembershipEngine,
     workspace_id: str,
     segment_id: str,

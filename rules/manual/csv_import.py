@@ -34,6 +34,7 @@ from rules.manual.import_journal import apply_import
 from rules.manual.changes import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
 from rules.membership.engine import MembershipEngine
 from rules.membership.journal import member_ids
+from rules.store.types import Database
 
 # Rows resolved per round trip, and changes written per engine call: large
 # enough to batch well, small enough that the in-process store does not hold
@@ -286,7 +287,7 @@ class _Tally:
 
 
 async def plan_import(
-    db: Any,
+    db: Database,
     workspace_id: str,
     segment_id: str,
     rows: Iterable[CsvRow],
@@ -341,7 +342,7 @@ async def plan_import(
 
 
 async def import_members(
-    db: Any,
+    db: Database,
     engine: MembershipEngine,
     workspace_id: str,
     segment_id: str,

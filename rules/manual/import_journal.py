@@ -24,11 +24,12 @@ from rules.store.collections import IMPORT_JOURNAL
 from rules.faults import fault_point
 from rules.manual.changes import APPLY_CHUNK, ManualChanges
 from rules.membership.engine import MembershipEngine
+from rules.store.types import Database
 
 ADD, REMOVE = "add", "remove"
 
 
-async def apply_import(db: Any, engine: MembershipEngine, workspace_id: str, segment_id: str, changes: ManualChanges) -> None:
+async def apply_import(db: Database, engine: MembershipEngine, workspace_id: str, segment_id: str, changes: ManualChanges) -> None:
     """Journal `changes`, then apply them in chunks, letting other requests run between them."""
     import_id = secrets.token_hex(8)
     chunks = [
@@ -48,7 +49,7 @@ async def apply_import(db: Any, engine: MembershipEngine, workspace_id: str, seg
     await _apply_journaled(db, engine, header)
 
 
-async def _apply_journaled(db: Any, engine: MembershipEngine, header: dict[str, Any]) -> None:
+async def _apply_journaled(db: Database, engine: MembershipEngine, header: dict[str, Any]) -> None:
     cursor = db[IMPORT_JOURNAL].find({"importId": header["_id"], "seq": {"$exists": True}}).sort([("seq", 1)])
     for chunk in await cursor.to_list():
         people = {chunk["direction"]: chunk["people"]}
@@ -59,7 +60,7 @@ async def _apply_journaled(db: Any, engine: MembershipEngine, header: dict[str, 
     await db[IMPORT_JOURNAL].delete_one({"_id": header["_id"]})
 
 
-async def finish_interrupted_imports(db: Any, engine: MembershipEngine) -> int:
+async def finish_interrupted_imports(db: Database, engine: MembershipEngine) -> int:
     """At start-up: finish the committed imports a crash interrupted, drop
     the uncommitted ones. Returns how many were finished."""
     headers = await db[IMPORT_JOURNAL].find({"chunks": {"$exists": True}}).to_list()

@@ -33,27 +33,29 @@ from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
 from rules.store.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS, find_by_ids
+from rules.store.types import Database
 
 log = logging.getLogger("segments")
 
 CHANGE_SEQUENCE = "membership_changes"
 
 
-async def current_sequence(db: Any) -> int:
+async def current_sequence(db: Database) -> int:
     """The last `seq` allocated so far (0 before any)."""
     counter = await db[COUNTERS].find_one({"_id": CHANGE_SEQUENCE})
     return int(counter["seq"]) if counter else 0
 
 
-async def allocate_sequence(db: Any, count: int) -> int:
+async def allocate_sequence(db: Database, count: int) -> int:
     """Reserve `count` consecutive sequence numbers; returns the first."""
     counter = await db[COUNTERS].find_one_and_update(
         {"_id": CHANGE_SEQUENCE}, {"$inc": {"seq": count}}, upsert=True, return_document=ReturnDocument.AFTER
     )
+    assert counter is not None  # an upsert returning the document AFTER it always has one
     return int(counter["seq"]) - count + 1
 
 
-async def stable_horizon(db: Any) -> int:
+async def stable_horizon(db: Database) -> int:
     """Every change with `seq` at or below this is visible (see the module docstring)."""
     counter = await current_sequence(db)
     floors = [m["floor"] async for m in db[MEMBERSHIP_WRITES].find({"floor": {"$exists": True}}, {"floor": 1})]
@@ -61,7 +63,7 @@ async def stable_horizon(db: Any) -> int:
 
 
 async def changes_after(
-    db: Any, workspace_id: str, after: int, *, up_to: int, limit: int, match: dict[str, Any] | None = None
+    db: Database, workspace_id: str, after: int, *, up_to: int, limit: int, match: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """Change records of the workspace with `after < seq <= up_to`, in `seq` order."""
     if up_to <= after:
@@ -86,7 +88,7 @@ def iso_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
 
 
-async def describe_changes(db: Any, workspace_id: str, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def describe_changes(db: Database, workspace_id: str, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Change records as clients receive them (webhook bodies, the HTTP change stream)."""
     segment_ids = list(dict.fromkeys(c["segmentId"] for c in changes))
     person_ids = list(dict.fromkeys(c["personId"] for c in changes))
@@ -111,7 +113,7 @@ async def describe_changes(db: Any, workspace_id: str, changes: list[dict[str, A
 
 
 async def read_segment_changes(
-    db: Any, workspace_id: str, segment_id: str, after: int, *, limit: int
+    db: Database, workspace_id: str, segment_id: str, after: int, *, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """The segment's changes after `after` (at most `limit`) and the cursor to continue from."""
     horizon = await stable_horizon(db)
@@ -150,7 +152,7 @@ class ChangeSignal:
     store, a standalone MongoDB). Readers always re-read the store: the
     signal only says when."""
 
-    def __init__(self, db: Any, *, poll_interval: float, use_change_stream: bool) -> None:
+    def __init__(self, db: Database, *, poll_interval: float, use_change_stream: bool) -> None:
         self._db = db
         self.poll_interval = poll_interval
         self._use_change_stream = use_change_stream

@@ -64,6 +64,7 @@ from rules.segments.records import (
     list_segments,
     parsed_condition,
 )
+from rules.store.types import Database
 
 log = logging.getLogger("segments.membership")
 
@@ -174,7 +175,7 @@ class NotAManualSegment(Exception):
 class MembershipEngine:
     def __init__(
         self,
-        db: Any,
+        db: Database,
         clock: Clock,
         *,
         lease_seconds: float = WORK_LEASE_SECONDS,
@@ -273,7 +274,8 @@ class MembershipEngine:
         finally:
             self._builds.pop(segment_id, None)
             # A build requested while the lease was being released starts anew.
-            if segment_id in self._rebuild_requested and not asyncio.current_task().cancelling():
+            current = asyncio.current_task()  # this build's own task, never None here
+            if segment_id in self._rebuild_requested and current is not None and not current.cancelling():
                 self._request_build(workspace_id, segment_id)
 
     async def _build_while_requested(self, workspace_id: str, segment_id: str) -> None:
@@ -323,6 +325,8 @@ class MembershipEngine:
     async def _compute_and_write(self, segment: Segment, build: int) -> list[MembershipChange]:
         workspace_id, segment_id = segment.workspace_id, segment.id
         condition = parsed_condition(segment)
+        if condition is None:  # the build fails with this message (FAILED) instead of deep in the compiler
+            raise ValueError(f"data-driven segment {segment_id!r} has no condition")
         now = self.clock.now()
         matching = await matching_person_ids(self._db, condition, workspace_id=workspace_id, now=now)
         current = await member_ids(self._db, workspace_id, segment_id)

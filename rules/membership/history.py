@@ -10,6 +10,7 @@ from typing import Any
 
 from rules.membership.changefeed import ChangeKind
 from rules.store.collections import MEMBERSHIP_CHANGES
+from rules.store.types import Database
 
 MAX_SERIES_POINTS = 1000
 
@@ -24,9 +25,9 @@ class CountPoint:
     count: int
 
 
-async def members_as_of(db: Any, workspace_id: str, segment_id: str, at: float) -> dict[str, float]:
+async def members_as_of(db: Database, workspace_id: str, segment_id: str, at: float) -> dict[str, float]:
     """person id -> when they (last) entered, for the members at `at`."""
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"$match": {"ws": workspace_id, "segmentId": segment_id, "at": {"$lte": at, "$type": "number"}}},
         {"$sort": {"at": 1, "seq": 1}},
         {"$group": {"_id": "$personId", "kind": {"$last": "$kind"}, "at": {"$last": "$at"}}},
@@ -45,7 +46,7 @@ def series_moments(start: float, end: float, step: float) -> list[float]:
     return [start + i * step for i in range(points)]
 
 
-async def count_history(db: Any, workspace_id: str, segment_id: str, moments: list[float]) -> list[CountPoint]:
+async def count_history(db: Database, workspace_id: str, segment_id: str, moments: list[float]) -> list[CountPoint]:
     """The member count at each of `moments` (ascending), in one pass over the history."""
     if not moments:
         return []

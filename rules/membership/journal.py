@@ -46,6 +46,7 @@ from rules.store.collections import (
     find_by_ids,
     gather_in_chunks,
 )
+from rules.store.types import Collection, Database
 
 DUPLICATE_KEY = 11000
 # Tokens of the writes this process has under way: recovery leaves their
@@ -70,7 +71,7 @@ class ScheduleEntry:
     at: float | None
 
 
-async def insert_reporting_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> list[int]:
+async def insert_reporting_duplicates(collection: Collection, documents: Sequence[dict[str, Any]]) -> list[int]:
     """Batch insert that skips documents whose `_id` exists already and
     returns their positions in `documents`."""
     if not documents:
@@ -85,12 +86,12 @@ async def insert_reporting_duplicates(collection: Any, documents: Sequence[dict[
     return []
 
 
-async def insert_ignoring_duplicates(collection: Any, documents: Sequence[dict[str, Any]]) -> None:
+async def insert_ignoring_duplicates(collection: Collection, documents: Sequence[dict[str, Any]]) -> None:
     """Idempotent batch insert: documents whose `_id` exists already are skipped."""
     await insert_reporting_duplicates(collection, documents)
 
 
-async def delete_by_ids(collection: Any, keys: Sequence[tuple[str, str]], **conditions: Any) -> None:
+async def delete_by_ids(collection: Collection, keys: Sequence[tuple[str, str]], **conditions: Any) -> None:
     """Delete the documents with these (workspace id, `_id`) keys (and `conditions`)."""
     if keys:
         requests = [DeleteOne({"_id": doc_id, "ws": workspace_id, **conditions}) for workspace_id, doc_id in keys]
@@ -117,7 +118,7 @@ def _change_document(change: MembershipChange, build: int | None, write_token: s
     }
 
 
-async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: int | None = None) -> None:
+async def write_changes(db: Database, changes: Sequence[MembershipChange], *, build: int | None = None) -> None:
     """Record `changes` and apply them to `memberships` and the member counts,
     under a write marker that recovery finds if this is interrupted."""
     if not changes:
@@ -142,7 +143,7 @@ async def write_changes(db: Any, changes: Sequence[MembershipChange], *, build: 
         _WRITES_IN_PROGRESS.discard(token)
 
 
-async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> None:
+async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]) -> None:
     # A pair may change several times in one write (an entry and an exit both
     # found late): alternating, so an even number leaves it as it was, and an
     # odd number is the last change.
@@ -180,7 +181,7 @@ async def apply_to_memberships(db: Any, changes: Iterable[MembershipChange]) -> 
         await db[SEGMENTS].bulk_write(updates, ordered=False)
 
 
-async def apply_pending_changes(db: Any, *, ws: str | None = None, segment_id: str | None = None) -> None:
+async def apply_pending_changes(db: Database, *, ws: str | None = None, segment_id: str | None = None) -> None:
     """Finish writes a crash or an error interrupted: for each write marker
     left behind, apply the last change of each (segment, person) that
     `memberships` does not reflect yet, then drop the marker. `ws` and
@@ -214,13 +215,13 @@ async def apply_pending_changes(db: Any, *, ws: str | None = None, segment_id: s
         await db[MEMBERSHIP_WRITES].delete_one({"_id": marker["_id"]})
 
 
-async def member_ids(db: Any, workspace_id: str, segment_id: str) -> set[str]:
+async def member_ids(db: Database, workspace_id: str, segment_id: str) -> set[str]:
     cursor = db[MEMBERSHIPS].find({"segmentId": segment_id, "ws": workspace_id}, {"personId": 1})
     return {doc["personId"] async for doc in cursor}
 
 
 async def members_among(
-    db: Any, workspace_id: str, segment_id: str, person_ids: Sequence[str], *, member_count: int
+    db: Database, workspace_id: str, segment_id: str, person_ids: Sequence[str], *, member_count: int
 ) -> set[str]:
     """Those of `person_ids` who are members of the segment (which has about
     `member_count` members), so that a small change to a large segment does
@@ -242,23 +243,23 @@ async def members_among(
     return {p for p, member in zip(wanted, await gather_in_chunks(wanted, is_member)) if member}
 
 
-async def existing_people(db: Any, workspace_id: str, person_ids: Sequence[str]) -> set[str]:
+async def existing_people(db: Database, workspace_id: str, person_ids: Sequence[str]) -> set[str]:
     """Those of `person_ids` that are people of the workspace."""
     return {doc["_id"] for doc in await find_by_ids(db[PEOPLE], workspace_id, list(person_ids), {"_id": 1})}
 
 
-async def segments_of_person(db: Any, workspace_id: str, person_id: str) -> set[str]:
+async def segments_of_person(db: Database, workspace_id: str, person_id: str) -> set[str]:
     cursor = db[MEMBERSHIPS].find({"personId": person_id, "ws": workspace_id}, {"segmentId": 1})
     return {doc["segmentId"] async for doc in cursor}
 
 
-async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
+async def recount_members(db: Database, workspace_id: str, segment_id: str) -> int:
     count = await db[MEMBERSHIPS].count_documents({"segmentId": segment_id, "ws": workspace_id})
     await db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": {"memberCount": count}})
     return count
 
 
-async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
+async def write_schedules(db: Database, entries: Sequence[ScheduleEntry]) -> None:
     """Store the schedules of the given (segment, person) pairs (`at` None
     removes theirs).
 

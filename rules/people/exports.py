@@ -18,6 +18,7 @@ from typing import Any
 from rules.store.collections import EXPORTS
 from rules.people.csv_export import ExportInvalid, attribute_paths
 from rules.people.search import PeopleSearchInvalid, matching_people, parse_filter
+from rules.store.types import Database
 
 DOWNLOAD_LINK_SECONDS = 15 * 60
 
@@ -59,7 +60,7 @@ def export_columns(raw: Any) -> tuple[str, ...]:
         raise PeopleSearchInvalid(str(invalid)) from None
 
 
-async def create_export(db: Any, workspace_id: str, filters: Any, attributes: Any, *, now: float) -> PeopleExport:
+async def create_export(db: Database, workspace_id: str, filters: Any, attributes: Any, *, now: float) -> PeopleExport:
     """Validates the filter and columns (PeopleSearchInvalid) and counts the people they match."""
     columns = export_columns(attributes)
     node = parse_filter(filters, "filters")
@@ -80,17 +81,17 @@ async def create_export(db: Any, workspace_id: str, filters: Any, attributes: An
     return PeopleExport.from_document(doc)
 
 
-async def find_export(db: Any, workspace_id: str, export_id: str) -> PeopleExport | None:
+async def find_export(db: Database, workspace_id: str, export_id: str) -> PeopleExport | None:
     doc = await db[EXPORTS].find_one({"_id": export_id, "ws": workspace_id})
     return PeopleExport.from_document(doc) if doc else None
 
 
-async def list_exports(db: Any, workspace_id: str) -> list[PeopleExport]:
+async def list_exports(db: Database, workspace_id: str) -> list[PeopleExport]:
     cursor = db[EXPORTS].find({"ws": workspace_id}).sort([("createdAt", 1), ("_id", 1)])
     return [PeopleExport.from_document(doc) async for doc in cursor]
 
 
-async def issue_download_token(db: Any, export: PeopleExport, *, now: float) -> str:
+async def issue_download_token(db: Database, export: PeopleExport, *, now: float) -> str:
     """A new link token for the export, valid for DOWNLOAD_LINK_SECONDS."""
     token = secrets.token_urlsafe(24)
     await db[EXPORTS].update_one(
@@ -100,7 +101,7 @@ async def issue_download_token(db: Any, export: PeopleExport, *, now: float) -> 
     return token
 
 
-async def export_for_token(db: Any, export_id: str, token: str, *, now: float) -> PeopleExport | None:
+async def export_for_token(db: Database, export_id: str, token: str, *, now: float) -> PeopleExport | None:
     """The export a download link names, if its token is the current one and not expired."""
     doc = await db[EXPORTS].find_one({"_id": export_id})
     if doc is None or not doc.get("downloadToken") or doc.get("downloadExpires", 0) < now:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from rules.store.collections import IDENTITIES, PEOPLE, find_by_ids
+from rules.store.types import Database
 
 # Customer.io: ids and emails are at most 150 bytes.
 MAX_IDENTIFIER_BYTES = 150
@@ -100,7 +101,7 @@ def person_identity_documents(workspace_id: str, person: dict[str, Any]) -> list
     ]
 
 
-async def resolve_people(db: Any, workspace_id: str, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
+async def resolve_people(db: Database, workspace_id: str, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
     """Map each identifier to the cioId of the person it addresses; unknown ones are left out."""
     wanted = set(identifiers)
     found: dict[Identifier, str] = {}

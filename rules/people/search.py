@@ -28,6 +28,7 @@ from rules.store.collections import PEOPLE
 from rules.membership.journal import member_ids
 from rules.people.segment_members import segment_people
 from rules.segments.records import find_segment
+from rules.store.types import Database
 
 # Attribute paths are dot-separated names; `$` would reach into operators.
 ATTRIBUTE_PATH = re.compile(r"[^.$\s][^.$]*(\.[^.$\s][^.$]*)*")
@@ -216,7 +217,7 @@ class _Plan:
     match: dict[str, Any]
 
 
-async def _plan(db: Any, workspace_id: str, node: PeopleFilter) -> _Plan:
+async def _plan(db: Database, workspace_id: str, node: PeopleFilter) -> _Plan:
     for reference in segment_ids(node):
         if await find_segment(db, workspace_id, reference.segment_id) is None:
             raise PeopleSearchInvalid(f"{reference.where}: segment {reference.segment_id!r} does not exist in this workspace")
@@ -235,7 +236,7 @@ async def _plan(db: Any, workspace_id: str, node: PeopleFilter) -> _Plan:
     return _Plan(driver=driver, match=match)
 
 
-async def matching_people(db: Any, workspace_id: str, node: PeopleFilter, *, after: str | None = None) -> AsyncIterator[dict[str, Any]]:
+async def matching_people(db: Database, workspace_id: str, node: PeopleFilter, *, after: str | None = None) -> AsyncIterator[dict[str, Any]]:
     """People of the workspace matching the filter, in cio-id order, after the cio id `after`."""
     plan = await _plan(db, workspace_id, node)
     if plan.driver is not None:

@@ -14,11 +14,12 @@ instead (`all_segment_people`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from rules.store.collections import MEMBERSHIPS, PEOPLE
+from rules.store.types import Database
 
 # People read concurrently per round (MongoDB spreads them over its pool).
 LOOKUP_BATCH = 200
@@ -36,8 +37,8 @@ class SegmentPerson:
 
 
 async def segment_people(
-    db: Any, workspace_id: str, segment_id: str, *, match: dict[str, Any], after: str | None = None
-) -> AsyncIterator[SegmentPerson]:
+    db: Database, workspace_id: str, segment_id: str, *, match: dict[str, Any], after: str | None = None
+) -> AsyncGenerator[SegmentPerson, None]:
     """Members of the segment whose person document matches `match` (which filters on `ws`),
     with person ids greater than `after`."""
     query: dict[str, Any] = {"ws": workspace_id, "segmentId": segment_id}
@@ -55,14 +56,14 @@ async def segment_people(
         yield found
 
 
-async def _matching(db: Any, memberships: list[dict[str, Any]], match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:
+async def _matching(db: Database, memberships: list[dict[str, Any]], match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:
     people = await asyncio.gather(*(db[PEOPLE].find_one({**match, "_id": m["personId"]}) for m in memberships))
     for membership, person in zip(memberships, people):
         if person is not None:
             yield SegmentPerson(person=person, entered_at=membership.get("enteredAt"))
 
 
-async def all_segment_people(db: Any, workspace_id: str, segment_id: str, *, match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:
+async def all_segment_people(db: Database, workspace_id: str, segment_id: str, *, match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:
     """Every member matching `match`, in person-id order, read the cheaper way (for exports)."""
     members = await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
     people = await db[PEOPLE].count_documents({"ws": workspace_id})
@@ -77,7 +78,7 @@ async def all_segment_people(db: Any, workspace_id: str, segment_id: str, *, mat
             yield SegmentPerson(person=person, entered_at=entered[person["_id"]])
 
 
-async def count_segment_people(db: Any, workspace_id: str, segment_id: str, *, match: dict[str, Any]) -> int:
+async def count_segment_people(db: Database, workspace_id: str, segment_id: str, *, match: dict[str, Any]) -> int:
     if match == {"ws": workspace_id}:
         return await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
     return sum([1 async for _ in segment_people(db, workspace_id, segment_id, match=match)])

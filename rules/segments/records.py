@@ -14,6 +14,7 @@ from rules.conditions.dependencies import dependencies
 from rules.conditions.model import Condition
 from rules.conditions.parse import ConditionInvalid, parse_condition
 from rules.store.collections import SEGMENTS
+from rules.store.types import Database
 
 
 class SegmentType(StrEnum):
@@ -105,19 +106,19 @@ class SegmentInUse(Exception):
 # -- repository ----------------------------------------------------------------
 
 
-async def find_segment(db: Any, workspace_id: str, segment_id: str) -> Segment | None:
+async def find_segment(db: Database, workspace_id: str, segment_id: str) -> Segment | None:
     doc = await db[SEGMENTS].find_one({"_id": segment_id, "ws": workspace_id})
     return Segment.from_document(doc) if doc else None
 
 
-async def get_segment(db: Any, workspace_id: str, segment_id: str) -> Segment:
+async def get_segment(db: Database, workspace_id: str, segment_id: str) -> Segment:
     segment = await find_segment(db, workspace_id, segment_id)
     if segment is None:
         raise SegmentNotFound(segment_id)
     return segment
 
 
-async def list_segments(db: Any, workspace_id: str) -> list[Segment]:
+async def list_segments(db: Database, workspace_id: str) -> list[Segment]:
     cursor = db[SEGMENTS].find({"ws": workspace_id}).sort([("createdAt", 1), ("_id", 1)])
     return [Segment.from_document(doc) async for doc in cursor]
 

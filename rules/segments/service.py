@@ -34,6 +34,7 @@ from rules.segments.records import (
     referrers_of,
 )
 from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
+from rules.store.types import Database
 
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 2000
@@ -116,7 +117,7 @@ class MembershipHooks(Protocol):
 class SegmentService:
     """Create, change and delete segments; the engine keeps their membership."""
 
-    def __init__(self, db: Any, clock: Clock, engine: MembershipHooks) -> None:
+    def __init__(self, db: Database, clock: Clock, engine: MembershipHooks) -> None:
         self._db = db
         self._clock = clock
         self._engine = engine

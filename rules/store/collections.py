@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
+from rules.store.types import Collection, Database
 
 WORKSPACES = "workspaces"
 API_KEYS = "api_keys"
@@ -73,7 +74,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
 }
 
 
-async def ensure_indexes(db: Any) -> None:
+async def ensure_indexes(db: Database) -> None:
     """Create the declared indexes; idempotent, cheap on empty collections."""
     for collection, fields in INDEXES.items():
         for field in fields:
@@ -92,7 +93,7 @@ LOOKUP_CONCURRENCY = 500
 KEY_FIELDS: dict[str, str] = {IDENTITIES: "key", DEVICES: "token", DELIVERIES: "deliveryId"}
 
 
-async def find_by_ids(collection: Any, workspace_id: str, ids: list[str], projection: dict | None = None) -> list[dict[str, Any]]:
+async def find_by_ids(collection: Collection, workspace_id: str, ids: list[str], projection: dict | None = None) -> list[dict[str, Any]]:
     """Documents of the workspace with these `_id`s, one lookup per id.
 
     Not `{"_id": {"$in": ids}}`: the embedded engine answers `$in` (on `_id`
@@ -179,7 +180,7 @@ class _Descending:
 
 
 async def find_grouped(
-    collection: Any,
+    collection: Collection,
     field: str,
     keys: Sequence[str],
     match: dict[str, Any],

@@ -24,12 +24,12 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from rules.clock import Clock, SystemClock
 from rules.store.collections import LEASES
+from rules.store.types import Database
 
 log = logging.getLogger("segments")
 
@@ -43,7 +43,7 @@ class LeaseLost(Exception):
 class Leases:
     """The leases of one process (one owner token)."""
 
-    def __init__(self, db: Any, *, seconds: float, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, *, seconds: float, clock: Clock | None = None) -> None:
         self._db = db
         self.seconds = seconds
         self._clock = clock or SystemClock()

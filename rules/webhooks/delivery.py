@@ -41,6 +41,7 @@ from rules.clock import Clock
 from rules.store.collections import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
 from rules.store.leases import Leases
 from rules.membership.journal import insert_ignoring_duplicates
+from rules.store.types import Database
 from rules.webhooks.endpoints import ServiceAddress, WebhookEndpoint
 from rules.webhooks.secrets import SecretBox
 from rules.webhooks.signing import signed_headers
@@ -90,7 +91,7 @@ def delivery_id(endpoint_id: str, first_seq: int) -> str:
 class WebhookDispatcher:
     def __init__(
         self,
-        db: Any,
+        db: Database,
         clock: Clock,
         *,
         box: SecretBox,
@@ -165,8 +166,8 @@ class WebhookDispatcher:
             for endpoint in behind:
                 changes = [c for c in window if c["seq"] > endpoint.cursor and endpoint.follows(c)]
                 pending[endpoint.id] = await self._next_delivery(endpoint, changes[: self._settings.batch_size], window_end)
-        due = [e for e in endpoints if pending[e.id] is not None and pending[e.id]["nextAttemptAt"] <= self._clock.now()]
-        await asyncio.gather(*(self._attempt(e, pending[e.id], manual=False) for e in due))
+        due = [(e, d) for e in endpoints if (d := pending[e.id]) is not None and d["nextAttemptAt"] <= self._clock.now()]
+        await asyncio.gather(*(self._attempt(e, d, manual=False) for e, d in due))
         return bool(due)
 
     async def _next_delivery(
@@ -197,6 +198,7 @@ class WebhookDispatcher:
         await insert_ignoring_duplicates(self._db[WEBHOOK_DELIVERIES], [doc])
         # After a crash between these two writes the same batch is cut again and found here.
         stored = await self._db[WEBHOOK_DELIVERIES].find_one({"_id": doc["_id"]})
+        assert stored is not None  # written just above (or by the run that crashed)
         await endpoints.update_one({"_id": endpoint.id}, {"$max": {"cursor": stored["lastSeq"]}})
         return stored if stored["status"] == DeliveryStatus.PENDING else None
 
@@ -204,7 +206,7 @@ class WebhookDispatcher:
         data = await describe_changes(self._db, workspace_id, changes)
         return json.dumps({"type": EVENT_TYPE, "timestamp": iso_time(now), "data": data}, separators=(",", ":"))
 
-    async def _attempt(self, endpoint: WebhookEndpoint, delivery: dict[str, Any], *, manual: bool) -> dict[str, Any]:
+    async def _attempt(self, endpoint: WebhookEndpoint, delivery: dict[str, Any], *, manual: bool) -> dict[str, Any] | None:
         assert self._http is not None, "the dispatcher is not started"
         now = self._clock.now()
         status_code, error = None, None
@@ -237,7 +239,8 @@ class WebhookDispatcher:
         }
         return await self._record(endpoint, delivery, attempt)
 
-    async def _record(self, endpoint: WebhookEndpoint, delivery: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any]:
+    async def _record(self, endpoint: WebhookEndpoint, delivery: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any] | None:
+        """The delivery after this attempt; None if it was deleted meanwhile (with its endpoint or workspace)."""
         now = attempt["at"]
         first_attempt_at = delivery["firstAttemptAt"] or now
         changes: dict[str, Any] = {"firstAttemptAt": first_attempt_at}

@@ -20,6 +20,7 @@ from rules.membership.change_log import current_sequence
 from rules.membership.changefeed import ChangeKind
 from rules.store.collections import SEGMENTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS, find_by_ids
 from rules.segments.records import InputProblem
+from rules.store.types import Database
 from rules.webhooks.secrets import SecretBox, new_signing_secret
 
 MAX_URL_LENGTH = 2048
@@ -160,7 +161,7 @@ def _kinds_problems(kinds: list[ChangeKind]) -> list[InputProblem]:
     return []
 
 
-async def _segment_problems(db: Any, workspace_id: str, segment_ids: list[str]) -> list[InputProblem]:
+async def _segment_problems(db: Database, workspace_id: str, segment_ids: list[str]) -> list[InputProblem]:
     if not segment_ids:
         return [InputProblem(code="empty", path="/segmentIds", message="at least one segment (or leave it out to follow all)")]
     if len(segment_ids) > MAX_FOLLOWED_SEGMENTS:
@@ -176,7 +177,7 @@ async def _segment_problems(db: Any, workspace_id: str, segment_ids: list[str]) 
 class WebhookEndpoints:
     """Create, change, delete and list the endpoints of a workspace."""
 
-    def __init__(self, db: Any, box: SecretBox, own: ServiceAddress) -> None:
+    def __init__(self, db: Database, box: SecretBox, own: ServiceAddress) -> None:
         self._db = db
         self._box = box
         self._own = own

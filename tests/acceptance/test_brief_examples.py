@@ -21,7 +21,7 @@ OFFER_VIEWERS = {
 
 def create_segment(server, ws, name: str, condition: dict) -> str:
     segment_id = server.graphql(ws, CREATE, {"name": name, "c": condition})["data"]["createSegment"]["id"]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     return segment_id
 
 
@@ -92,10 +92,10 @@ def test_offer_page_viewers_who_did_not_purchase_leave_after_a_week(fake_clock_s
 
         # A week after ann's first view it slides out of the window.
         clock.set(t0 - 10 + 7 * DAY - 1)
-        server.call(lambda services: services.components["membership"].run_due())
+        server.call(lambda services: services.membership.run_due())
         assert member_ids(server, ws, segment_id) == {"ann"}
         clock.set(t0 - 10 + 7 * DAY)
-        server.call(lambda services: services.components["membership"].run_due())
+        server.call(lambda services: services.membership.run_due())
         assert member_ids(server, ws, segment_id) == set()
 
     # Both entered at the same (fake) moment: order by time, then person.

@@ -90,7 +90,7 @@ def test_people_by_profile_id_and_not_in_a_segment_and_its_export(server):
     pro = server.graphql(
         ws, CREATE, {"input": {"name": "Pro", "condition": {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}}}
     )["data"]["createSegment"]["id"]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     assert server.graphql(ws, REMOVE, {"segmentId": vip, "ids": ["cal@example.com"]})["data"]
     assert _emails(server.graphql(ws, PEOPLE, {"segmentId": pro, "notInSegmentId": vip})) == ["cal@example.com"]
 
@@ -126,7 +126,7 @@ def test_preview_of_an_existing_segment_says_who_would_enter_and_leave(server):
     segment_id = server.graphql(ws, CREATE, {"input": {"name": "High value", "condition": over_25000}})["data"][
         "createSegment"
     ]["id"]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
 
     # Members now: ann, cal, dan. Pro plan: ann, cal; free plan with ltv > 25000: dan.
     pro = {"attribute": {"path": "plan", "op": "EQ", "value": "pro"}}

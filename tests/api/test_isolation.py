@@ -115,7 +115,7 @@ def test_segment_counts_and_memberships_stay_in_their_workspace(server):
         "mutation ($c: ConditionInput!) { createSegment(input: {name: \"Pro\", condition: $c}) { ... on Segment { id } } }",
         {"c": pro},
     )["data"]["createSegment"]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     assert server.graphql(ws_b, 'query ($id: ID!) { segment(id: $id) { memberCount } }', {"id": created["id"]}) == {
         "data": {"segment": {"memberCount": 2}}
     }

@@ -62,7 +62,7 @@ def test_nested_fields_of_a_people_page_are_batched(engine_server):
     server.call(lambda s: load_demo(s.db, ws["workspaceId"], now=time.time(), people=PEOPLE))
     created = server.graphql(ws, 'mutation { createSegment(input: {name: "Buyers", condition: {event: {name: "purchase"}}}) { __typename } }')
     assert created["data"]["createSegment"]["__typename"] == "Segment"
-    server.call(lambda s: s.components["membership"].wait_for_builds())
+    server.call(lambda s: s.membership.wait_for_builds())
 
     server.call(lambda s: s.db.command({"profile": 2}))
     result = server.graphql(ws, QUERY)

@@ -46,7 +46,7 @@ def create(server, ws, **input) -> dict:
 
 
 def built(server, ws, segment_id: str) -> dict:
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     query = "query($id: ID!) { segment(id: $id) { %s } }" % SEGMENT_FIELDS
     return server.graphql(ws, query, {"id": segment_id})["data"]["segment"]
 

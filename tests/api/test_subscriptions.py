@@ -26,7 +26,7 @@ def _subscribe(server, ws, segment_id: str):
 
 def _subscribers(server, ws, segment_id: str) -> int:
     async def count(services):
-        return services.components["webhooks"].signal.follower_count(ws["workspaceId"], segment_id)
+        return services.webhooks.signal.follower_count(ws["workspaceId"], segment_id)
 
     return server.call(count)
 
@@ -35,7 +35,7 @@ def test_changes_caused_by_track_calls_arrive_over_the_websocket(server):
     ws, other = server.create_workspace("a"), server.create_workspace("b")
     condition = {"attribute": {"path": "lifetime_value", "op": "GT", "value": 25000}}
     segment_id = server.graphql(ws, CREATE, {"c": condition})["data"]["createSegment"]["id"]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
 
     with _subscribe(server, ws, segment_id) as socket:
         deadline = time.monotonic() + 10

@@ -39,7 +39,7 @@ def test_the_reported_sequence_keeps_the_last_type_sent(server):
     ws = server.create_workspace()
     for name, path, value in (("flag false", "flag", False), ("flag 0", "flag", 0), ("m true", "m", True), ("m 1", "m", 1)):
         _segment(server, ws, name, path, value)
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     changes = record_changes(server)
     with server.track(ws) as track:
         _ok(track.put("/api/v1/customers/zz1", json={"flag": False, "n": 1}))
@@ -92,14 +92,14 @@ def test_a_condition_that_changes_only_its_operand_type_is_rebuilt(server):
         _ok(track.put("/api/v1/customers/off", json={"flag": False}))
         _ok(track.put("/api/v1/customers/zero", json={"flag": 0}))
     segment_id = _segment(server, ws, "flag", "flag", False)
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     assert _person(server, ws, "off")[1] == {"flag"} and _person(server, ws, "zero")[1] == set()
 
     zero = {"attribute": {"path": "flag", "op": "EQ", "value": 0}}
     updated = server.graphql(ws, UPDATE, {"id": segment_id, "input": {"condition": zero}})["data"]["updateSegment"]
     assert updated["state"] == "BUILDING"
     assert typed(updated["condition"]) == typed({"attribute": {"path": "flag", "op": "eq", "value": 0}})
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     assert _person(server, ws, "off")[1] == set() and _person(server, ws, "zero")[1] == {"flag"}
 
 

@@ -46,7 +46,7 @@ def test_every_kind_of_condition_is_built_by_clicking(page: Page, demo_server):
         {"c": {"attribute": {"path": "newsletter", "op": "EQ", "value": True}}},
     )
     referenced = created["data"]["createSegment"]["id"]
-    demo_server.call(lambda services: services.components["membership"].wait_for_builds())
+    demo_server.call(lambda services: services.membership.wait_for_builds())
 
     sign_in(page, workspace["appApiKey"])
     page.get_by_role("link", name="New segment").first.click()
@@ -187,7 +187,7 @@ def test_a_persons_page_shows_their_activity(page: Page, demo_server):
         "{ ... on Segment { id } } }",
     )
     free = created["data"]["createSegment"]["id"]
-    demo_server.call(lambda services: services.components["membership"].wait_for_builds())
+    demo_server.call(lambda services: services.membership.wait_for_builds())
     page.get_by_role("link", name="Clear").click()
     page.get_by_label("Not in segment").select_option(label="Free plan")
     page.get_by_role("button", name="Search").click()

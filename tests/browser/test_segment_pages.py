@@ -22,7 +22,7 @@ mutation ($id: ID!, $ids: [String!]!, $remove: Boolean!) {
 def _create(server, name: str, condition: dict | None = None) -> str:
     segment_type = "MANUAL" if condition is None else "DATA_DRIVEN"
     result = server.graphql(server.workspace, CREATE, {"input": {"name": name, "type": segment_type, "condition": condition}})
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     return result["data"]["createSegment"]["id"]
 
 

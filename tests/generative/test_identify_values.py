@@ -138,7 +138,7 @@ def world(server):
     )
     created = server.graphql(ws, mutation, inputs)["data"].values()
     assert all(segment["__typename"] == "Segment" for segment in created), created
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     return server, ws, {segment["id"]: segment["name"] for segment in created}
 
 

@@ -25,7 +25,7 @@ def test_waiting_out_a_window_enters_and_referring_segments_follow(fake_clock_se
     server, clock = fake_clock_server, fake_clock_server.clock
     ws = server.create_workspace()
     t0 = clock.now()
-    engine = lambda services: services.components["membership"]  # noqa: E731
+    engine = lambda services: services.membership  # noqa: E731
     with server.track(ws) as track:
         for person in ("ann", "bob", "cy"):
             assert track.put(f"/api/v1/customers/{person}", json={"vip": person != "cy"}).status_code == 200

@@ -102,7 +102,7 @@ def seed(server, name: str) -> Tenant:
     created = server.graphql(tenant.workspace, HOOK, {"input": hook})["data"]["createWebhookEndpoint"]
     assert created["__typename"] == "CreatedWebhookEndpoint", created
     tenant.endpoint_ids = [created["endpoint"]["id"]]
-    server.call(lambda services: services.components["membership"].wait_for_builds())
+    server.call(lambda services: services.membership.wait_for_builds())
     found = server.graphql(tenant.workspace, CURSORS, {"s": tenant.segment_ids["data"]})["data"]
     tenant.cursors = sorted(
         {

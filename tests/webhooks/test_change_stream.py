@@ -48,7 +48,7 @@ def _set_plan(base_url: str, ws: dict, person: str, plan: str) -> None:
 
 def _followers(service, ws, segment_id) -> int:
     async def count(services):
-        return services.components["webhooks"].signal.follower_count(ws["workspaceId"], segment_id)
+        return services.webhooks.signal.follower_count(ws["workspaceId"], segment_id)
 
     return service.call(count)
 
