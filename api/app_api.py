@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Awaitable, Callable
 
@@ -110,7 +111,7 @@ def _limit(request: Request, maximum: int) -> int:
     return limit
 
 
-async def _page(people: Any, limit: int) -> tuple[list[dict[str, Any]], str]:
+async def _page(people: AsyncGenerator[dict[str, Any], None], limit: int) -> tuple[list[dict[str, Any]], str]:
     """Up to `limit` people and the cursor of the next page ("" when there is none)."""
     page: list[dict[str, Any]] = []
     async with aclosing(people) as stream:  # stops the store cursor when the page is full

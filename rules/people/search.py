@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,7 +236,7 @@ async def _plan(db: Database, workspace_id: str, node: PeopleFilter) -> _Plan:
     return _Plan(driver=driver, match=match)
 
 
-async def matching_people(db: Database, workspace_id: str, node: PeopleFilter, *, after: str | None = None) -> AsyncIterator[dict[str, Any]]:
+async def matching_people(db: Database, workspace_id: str, node: PeopleFilter, *, after: str | None = None) -> AsyncGenerator[dict[str, Any], None]:
     """People of the workspace matching the filter, in cio-id order, after the cio id `after`."""
     plan = await _plan(db, workspace_id, node)
     if plan.driver is not None:
