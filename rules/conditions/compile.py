@@ -315,6 +315,3 @@ async def matching_person_ids(
     plan = compile_pipelines(condition, workspace_id=workspace_id, now=now, person_ids=person_ids if narrow else None)
     return await run_plan(db, plan, universe)
 
-
-async def count_matching(db, condition: Condition, *, workspace_id: str, now: float) -> int:
-    return len(await matching_person_ids(db, condition, workspace_id=workspace_id, now=now))

@@ -127,6 +127,14 @@ def _validated_condition(
         return None
 
 
+def _one_of(segments: list[Segment], segment_id: str) -> Segment:
+    """The segment among the workspace's, read once for the checks that need them all."""
+    segment = next((s for s in segments if s.id == segment_id), None)
+    if segment is None:
+        raise SegmentNotFound(segment_id)
+    return segment
+
+
 # -- service -------------------------------------------------------------------
 
 
@@ -188,9 +196,7 @@ class SegmentService:
 
     async def update(self, workspace_id: str, segment_id: str, patch: SegmentPatch) -> Segment:
         segments = await list_segments(self._db, workspace_id)
-        segment = next((s for s in segments if s.id == segment_id), None)
-        if segment is None:
-            raise SegmentNotFound(segment_id)
+        segment = _one_of(segments, segment_id)
         problems = _text_problems(patch.name, patch.description)
         changes: dict[str, Any] = {}
         if patch.condition is not None:
@@ -232,9 +238,7 @@ class SegmentService:
     async def delete(self, workspace_id: str, segment_id: str) -> Segment:
         """Deletes the segment with its memberships, schedules and history."""
         segments = await list_segments(self._db, workspace_id)
-        segment = next((s for s in segments if s.id == segment_id), None)
-        if segment is None:
-            raise SegmentNotFound(segment_id)
+        segment = _one_of(segments, segment_id)
         referrers = referrers_of(segment_id, segments)
         if referrers:
             raise SegmentInUse(segment_id, referrers, "delete")
