@@ -1,5 +1,5 @@
 """What changed about a person: the signal from ingestion to the membership
-engine. Ingestion (rules/ingest/apply.py) produces topics for every person a
+engine. Ingestion (rules/ingest/handlers.py) produces topics for every person a
 request touched; the engine re-evaluates only the segments whose
 dependencies a topic touches (rules/conditions/dependencies.affected_by).
 

@@ -44,7 +44,6 @@ from rules.conditions.model import (
     kind_of,
     time_range_of,
 )
-from rules.store.types import Database
 
 # ---------------------------------------------------------------- plans
 
@@ -119,7 +118,7 @@ def _typed_range(field: str, bounds: dict[str, Any], bson_type: str) -> list[dic
 
 
 _ORDER_BOUND = {Operator.GT: "$gt", Operator.GTE: "$gte", Operator.LT: "$lt", Operator.LTE: "$lte"}
-_BSON_TYPE: dict[str | None, str] = {"number": "number", "string": "string"}
+_BSON_TYPE = {"number": "number", "string": "string"}
 
 
 def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, Any]:
@@ -131,7 +130,7 @@ def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, A
         case Operator.EQ:
             return {field: {"$eq": value}}
         case Operator.IN:
-            return {field: {"$in": list(predicate.options)}}
+            return {field: {"$in": list(value)}}
         case Operator.EXISTS:
             return {field: {"$ne": None}}
         case Operator.CONTAINS:
@@ -141,14 +140,14 @@ def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, A
             substring = {field: {"$regex": re.escape(value), "$not": {"$type": "array"}}}
             return {"$or": [substring, membership]}
         case Operator.STARTS_WITH:
-            return {field: {"$regex": "^" + re.escape(predicate.text)}}
+            return {field: {"$regex": "^" + re.escape(value)}}
         case Operator.ENDS_WITH:
             # Not `$`: it also matches before a final newline, in PCRE and Python alike.
-            return {field: {"$regex": re.escape(predicate.text) + r"(?![\s\S])"}}
+            return {field: {"$regex": re.escape(value) + r"(?![\s\S])"}}
         case Operator.MATCHES:
             return {field: {"$regex": value}}
         case Operator.BETWEEN:
-            low, high = predicate.options
+            low, high = value
             return {"$or": _typed_range(field, {"$gte": low, "$lte": high}, _BSON_TYPE[kind_of(low)])}
     if op in ORDER_OPERATORS:
         return {"$or": _typed_range(field, {_ORDER_BOUND[op]: value}, _BSON_TYPE[kind_of(value)])}
@@ -267,7 +266,7 @@ def compile_pipelines(
 NARROW_QUERY_LIMIT = 64
 
 
-async def _people_of(db: Database, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
+async def _people_of(db, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
     query: dict[str, Any] = {"ws": workspace_id}
     if person_ids is not None and len(person_ids) <= NARROW_QUERY_LIMIT:
         query["_id"] = {"$in": list(person_ids)}
@@ -275,7 +274,7 @@ async def _people_of(db: Database, workspace_id: str, person_ids: Collection[str
     return found if person_ids is None else found & set(person_ids)
 
 
-async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
+async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
     """The people of `universe` selected by `plan`."""
     match plan:
         case Everyone():
@@ -291,7 +290,7 @@ async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
                 selected &= await run_plan(db, part, selected)
             return selected
         case Union(parts=parts):
-            selected = set()
+            selected: set[str] = set()
             for part in parts:
                 selected |= await run_plan(db, part, universe)
             return selected
@@ -301,7 +300,7 @@ async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
 
 
 async def matching_person_ids(
-    db: Database,
+    db,
     condition: Condition,
     *,
     workspace_id: str,
@@ -316,6 +315,3 @@ async def matching_person_ids(
     plan = compile_pipelines(condition, workspace_id=workspace_id, now=now, person_ids=person_ids if narrow else None)
     return await run_plan(db, plan, universe)
 
-
-async def count_matching(db: Database, condition: Condition, *, workspace_id: str, now: float) -> int:
-    return len(await matching_person_ids(db, condition, workspace_id=workspace_id, now=now))

@@ -17,7 +17,7 @@ from rules.conditions import regex
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.json_values import same_value
 from rules.conditions.lowering import ActivityCount, lower
-from rules.conditions.parse import duration_json
+from rules.conditions.json_form import duration_json
 from rules.conditions.model import (
     NEGATED,
     ORDER_OPERATORS,

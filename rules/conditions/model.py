@@ -84,7 +84,6 @@ NEGATED: dict[Operator, Operator] = {
 RELATIVE_TIME_OPERATORS = frozenset({Operator.WITHIN_LAST, Operator.MORE_THAN_AGO})
 ABSOLUTE_TIME_OPERATORS = frozenset({Operator.BEFORE, Operator.AFTER})
 ORDER_OPERATORS = frozenset({Operator.GT, Operator.GTE, Operator.LT, Operator.LTE})
-STRING_OPERATORS = frozenset({Operator.STARTS_WITH, Operator.ENDS_WITH, Operator.MATCHES})
 
 
 class CountOp(StrEnum):
@@ -325,10 +324,6 @@ class TimeWindow:
                 raise InvalidNode(ErrorCode.INVALID_VALUE, name, f"{name} must be a timestamp in Unix seconds")
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise InvalidNode(ErrorCode.INVALID_VALUE, "to", "to must be later than from")
-
-    @property
-    def is_relative(self) -> bool:
-        return self.within_seconds is not None
 
     def range_at(self, now: float) -> TimeRange:
         if self.within_seconds is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from rules.conditions.dependencies import dependencies
@@ -69,9 +70,28 @@ class Segment:
             updated_at=doc["updatedAt"],
         )
 
+    @classmethod
+    def saved(cls, doc: dict[str, Any], condition: Condition | None) -> Segment:
+        """The record of a document just written from `condition`, already
+        parsed at the input: the stored form is not parsed again."""
+        segment = cls.from_document(doc)
+        segment.__dict__["_parsed"] = condition  # what the cached_property below would compute
+        return segment
+
     @property
     def is_data_driven(self) -> bool:
         return self.type is SegmentType.DATA_DRIVEN
+
+    @cached_property
+    def _parsed(self) -> Condition | ConditionInvalid | None:
+        """The stored condition parsed once per record, however many readers
+        (validation, graph walks, builds) ask; read through parsed_condition."""
+        if self.condition is None:
+            return None
+        try:
+            return parse_condition(self.condition)
+        except ConditionInvalid as invalid:
+            return invalid
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,12 +154,10 @@ class StoredConditionRefused(Exception):
 
 def parsed_condition(segment: Segment) -> Condition | None:
     """The stored condition as a tree, validated again as it is loaded."""
-    if segment.condition is None:
-        return None
-    try:
-        return parse_condition(segment.condition)
-    except ConditionInvalid as invalid:
-        raise StoredConditionRefused(segment.id, invalid) from None
+    parsed = segment._parsed
+    if isinstance(parsed, ConditionInvalid):
+        raise StoredConditionRefused(segment.id, parsed)
+    return parsed
 
 
 def evaluable_condition(segment: Segment) -> Condition | None:

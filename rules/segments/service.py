@@ -2,7 +2,9 @@
 
 A data-driven segment's condition is validated with `rules.conditions.parse`
 against the workspace's other segments (missing references and cycles are
-refused) and stored in its canonical JSON form. Saving hands the segment to
+refused) and stored in its canonical JSON form. It is parsed once, here at
+the input; the other segments' stored conditions are parsed only where the
+reference checks lead, each once (the records keep their tree). Saving hands the segment to
 the membership engine, which builds its membership in the background; see
 docs/segments.md for the lifecycle. The service reaches the engine through
 `MembershipHooks`, so the engine (which reads segment records) and this
@@ -12,12 +14,14 @@ module do not import each other.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rules.clock import Clock
 from rules.conditions.model import Condition
-from rules.conditions.parse import ConditionInvalid, condition_to_json, parse_condition
+from rules.conditions.json_form import condition_to_json
+from rules.conditions.parse import ConditionInvalid, parse_condition
 from rules.json_values import same_value
 from rules.segments.records import (
     InputProblem,
@@ -81,9 +85,30 @@ def _text_problems(name: object, description: object) -> list[InputProblem]:
     return problems
 
 
+class _ConditionsById(Mapping[str, Condition | None]):
+    """The segments' conditions by id for the reference checks, each taken
+    from its record only when a check looks at it (a new segment's check
+    looks at none: nothing can refer back to it yet)."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self._segments = {s.id: s for s in segments}
+
+    def __getitem__(self, segment_id: str) -> Condition | None:
+        return evaluable_condition(self._segments[segment_id])
+
+    def __contains__(self, segment_id: object) -> bool:
+        return segment_id in self._segments
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._segments)
+
+    def __len__(self) -> int:
+        return len(self._segments)
+
+
 def validate_condition(raw: object, *, others: list[Segment], self_id: str | None = None) -> Condition:
     """Parse `raw` against the workspace's segments; SegmentInvalid lists every error."""
-    known = {s.id: evaluable_condition(s) for s in others if s.id != self_id}
+    known = _ConditionsById([s for s in others if s.id != self_id])
     try:
         return parse_condition(raw, segments=known, self_id=self_id)
     except ConditionInvalid as invalid:
@@ -94,13 +119,21 @@ def validate_condition(raw: object, *, others: list[Segment], self_id: str | Non
 
 def _validated_condition(
     raw: object, *, others: list[Segment], self_id: str | None, problems: list[InputProblem]
-) -> dict[str, Any] | None:
-    """The canonical JSON of `raw`, or None with its errors added to `problems`."""
+) -> Condition | None:
+    """`raw` parsed, or None with its errors added to `problems`."""
     try:
-        return condition_to_json(validate_condition(raw, others=others, self_id=self_id))
+        return validate_condition(raw, others=others, self_id=self_id)
     except SegmentInvalid as invalid:
         problems.extend(invalid.problems)
         return None
+
+
+def _one_of(segments: list[Segment], segment_id: str) -> Segment:
+    """The segment among the workspace's, read once for the checks that need them all."""
+    segment = next((s for s in segments if s.id == segment_id), None)
+    if segment is None:
+        raise SegmentNotFound(segment_id)
+    return segment
 
 
 # -- service -------------------------------------------------------------------
@@ -140,13 +173,14 @@ class SegmentService:
         if problems:
             raise SegmentInvalid(problems)
         now = self._clock.now()
+        stored = None if condition is None else condition_to_json(condition)
         doc = {
             "_id": f"seg_{secrets.token_hex(8)}",
             "ws": workspace_id,
             "name": draft.name.strip(),
             "description": draft.description,
             "type": str(draft.type),
-            "condition": condition,
+            "condition": stored,
             # Manual segments have nothing to build.
             "state": str(SegmentState.BUILDING if condition is not None else SegmentState.READY),
             "progress": {"done": 0, "total": 0},
@@ -157,15 +191,13 @@ class SegmentService:
             "updatedAt": now,
         }
         await self._db[SEGMENTS].insert_many([doc])
-        segment = Segment.from_document(doc)
+        segment = Segment.saved(doc, condition)
         self._engine.segment_saved(segment)
         return segment
 
     async def update(self, workspace_id: str, segment_id: str, patch: SegmentPatch) -> Segment:
         segments = await list_segments(self._db, workspace_id)
-        segment = next((s for s in segments if s.id == segment_id), None)
-        if segment is None:
-            raise SegmentNotFound(segment_id)
+        segment = _one_of(segments, segment_id)
         problems = _text_problems(patch.name, patch.description)
         changes: dict[str, Any] = {}
         if patch.condition is not None:
@@ -175,8 +207,9 @@ class SegmentService:
                 )
             else:
                 condition = _validated_condition(patch.condition, others=segments, self_id=segment_id, problems=problems)
-                if condition is not None and not same_value(condition, segment.condition):
-                    changes.update(condition=condition, state=str(SegmentState.BUILDING), failure=None)
+                stored = None if condition is None else condition_to_json(condition)
+                if stored is not None and not same_value(stored, segment.condition):
+                    changes.update(condition=stored, state=str(SegmentState.BUILDING), failure=None)
         if problems:
             raise SegmentInvalid(problems)
         if patch.name is not None:
@@ -206,9 +239,7 @@ class SegmentService:
     async def delete(self, workspace_id: str, segment_id: str) -> Segment:
         """Deletes the segment with its memberships, schedules and history."""
         segments = await list_segments(self._db, workspace_id)
-        segment = next((s for s in segments if s.id == segment_id), None)
-        if segment is None:
-            raise SegmentNotFound(segment_id)
+        segment = _one_of(segments, segment_id)
         referrers = referrers_of(segment_id, segments)
         if referrers:
             raise SegmentInUse(segment_id, referrers, "delete")

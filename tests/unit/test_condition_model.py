@@ -20,7 +20,8 @@ from rules.conditions.model import (
     TimeWindow,
     UnsupportedCondition,
 )
-from rules.conditions.parse import condition_to_json, parse_condition
+from rules.conditions.json_form import condition_to_json
+from rules.conditions.parse import parse_condition
 
 
 def test_every_node_type_is_registered_in_both_backends():
