@@ -35,9 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services = Services(settings=settings, store=store, clock=clock)
         app.state.services = services
         log.info("store: %s", store.description)
-        membership = MembershipEngine(
-            store.db, clock, lease_seconds=settings.work_lease_seconds, batch_lookup=store.batch_lookup
-        )
+        membership = MembershipEngine(store.db, clock, lease_seconds=settings.work_lease_seconds)
         services.components["membership"] = membership
         services.change_listeners.append(membership.people_changed)
         await membership.start()

@@ -3,8 +3,10 @@
 Everything else receives an async database handle with PyMongo's async API
 (`AsyncDatabase`-shaped). With `SEGMENTS_MONGODB_URI` that handle comes from
 `pymongo.AsyncMongoClient`; otherwise from mongoeco's in-process
-`AsyncMongoClient`, which has the same method shapes. See README
-"Why the embedded store is in-process" for the measurements behind this.
+`AsyncMongoClient`, which has the same method shapes (docs/decisions.md #1),
+wrapped in the seam that turns the engine's slow shapes into fast ones
+(api/embedded_store.py), unless `SEGMENTS_EMBEDDED_SEAM=off` asks for the
+engine as it is: what the domain meets on a real MongoDB.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from rules.store.collections import BatchLookup, ensure_indexes
+from rules.store.collections import ensure_indexes
 
 
 @dataclass
@@ -22,8 +24,6 @@ class Store:
     db: Any
     description: str
     _closer: Any = None
-    # How DataLoaders read many keys at once here (rules.store.collections.find_grouped).
-    batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:
         if self._closer is not None:
@@ -56,12 +56,14 @@ async def open_store(settings: Settings) -> Store:
         description = "embedded memory"
     client = EmbeddedClient(engine)
     await client.__aenter__()
-    # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
-    db = EmbeddedDatabase(client[settings.database])
+    db = client[settings.database]
+    if settings.embedded_seam:
+        db = EmbeddedDatabase(db, in_by_scan=settings.embedded_engine == "sqlite")
+    else:
+        description += ", without the seam"
     await ensure_indexes(db)
 
     async def close() -> None:
         await client.__aexit__(None, None, None)
 
-    lookup = BatchLookup.SCAN if settings.embedded_engine == "sqlite" else BatchLookup.PER_KEY
-    return Store(client=client, db=db, description=description, _closer=close, batch_lookup=lookup)
+    return Store(client=client, db=db, description=description, _closer=close)

@@ -63,9 +63,7 @@ class Context:
     def sign_in(self, workspace: Workspace, *, long_lived: bool) -> None:
         # A websocket lives for minutes: its loaders still batch but must not
         # serve what they cached earlier.
-        loaders = Loaders.for_workspace(
-            self.services.db, workspace.id, cache=not long_lived, lookup=self.services.store.batch_lookup
-        )
+        loaders = Loaders.for_workspace(self.services.db, workspace.id, cache=not long_lived)
         self.session = Session(workspace=workspace, loaders=loaders)
 
     def _signed_in(self) -> Session:

@@ -13,7 +13,7 @@ from resolvers.pagination import Connection, SortOrder, connection_of, decode_cu
 from resolvers.segments.people_search import segment_people_connection
 from resolvers.segments.types import Person
 from resolvers.scalars import JSON
-from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
+from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE
 from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
 from rules.people.search import PeopleSearchInvalid, people_match
 from rules.people.segment_members import count_segment_people
@@ -43,8 +43,8 @@ async def _cio_id_of(info: Info, identifier: Identifier) -> str | None:
         return identifier.value
     ws = info.context.workspace.id
     key = identity_key(ws, identifier.kind, identifier.value)
-    identities = await find_by_ids(info.context.db[IDENTITIES], ws, [key], {"personId": 1})
-    return identities[0]["personId"] if identities else None
+    identity = await info.context.db[IDENTITIES].find_one({"ws": ws, "_id": key}, {"personId": 1})
+    return identity["personId"] if identity else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
 from rules.people.identifiers import Identifier, IdKind, anonymous_key, identity_document, identity_key, new_cio_id
 from rules.store.documents import (
     delivery_document,
@@ -104,7 +104,8 @@ class _Plan:
     async def _load(self, table: Table, keys: Iterable[str]) -> None:
         missing = table.missing(set(keys))
         if missing:
-            table.loaded(await find_by_ids(self.db[table.collection], self.ws, missing), missing)
+            found = await self.db[table.collection].find({"ws": self.ws, "_id": {"$in": missing}}).to_list()
+            table.loaded(found, missing)
 
     async def prefetch(self, operations: list[Operation]) -> None:
         """Load up front what the operations will touch; anything missed loads on demand."""
@@ -333,13 +334,12 @@ class _Plan:
             self.touch(person_id, topic.activity(op.type, op.name))
 
     async def _event_stored(self, doc_id: str, person_id: str | None, anonymous_id: str | None) -> bool:
-        # Looked up through the owner's indexed field, not by `_id` alone: the
-        # embedded engine answers an `_id` lookup that finds nothing (the usual
-        # case for a new event) by scanning the whole collection (70-300 ms at
-        # 50,000 events). An id stored under another owner is still caught by
-        # the insert, which skips duplicate `_id`s (rules/ingest/write.py).
+        # Looked up with its owner, the events' shard key and index prefix
+        # (a new event's id is usually not stored, and a miss through the
+        # owner's index is cheap). An id stored under another owner is still
+        # caught by the insert, which skips duplicate `_id`s (rules/ingest/write.py).
         owner = {"personId": person_id} if person_id is not None else {"anonymousId": anonymous_id}
-        return await self.db[EVENTS].find_one({**owner, "_id": doc_id}, {"_id": 1}) is not None
+        return await self.db[EVENTS].find_one({"ws": self.ws, **owner, "_id": doc_id}, {"_id": 1}) is not None
 
     async def add_device(self, op: AddDevice) -> None:
         person_id = await self.resolve_or_create(op.target, op.where)

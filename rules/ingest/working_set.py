@@ -103,11 +103,7 @@ class Table:
 
 @dataclass(frozen=True, kw_only=True)
 class SetOperation:
-    """A write to every matching document (a person's events, devices, ...), run after the keyed writes, in order.
-
-    Filters name their selective field first: the embedded engine plans with
-    the first indexed field it meets, and `ws` first would scan the workspace.
-    """
+    """A write to every matching document (a person's events, devices, ...), run after the keyed writes, in order."""
 
     collection: str
     filter: dict[str, Any]
