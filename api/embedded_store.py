@@ -62,8 +62,8 @@ bench-seam` measures each with and without the seam):
    collection's key field, rule 3).
 
 Everything else passes through unchanged. Queries that rules 3 and 4 answer
-return a `SeamCursor`: `sort`, `skip`, `limit`, `to_list` and `async for`,
-the cursor methods the domain uses on them; any other raises.
+return a `SeamCursor` with the cursor methods the domain uses (`sort`,
+`skip`, `limit`, `to_list`, `close`, `async for`); any other raises.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ class EmbeddedCollection:
         async def one_pass(fields: Any) -> list[dict[str, Any]]:
             wanted = set(keys)
             kept = []
-            async for doc in self._collection.find(self._planned(rest), fields):
+            for doc in await self._collection.find(self._planned(rest), fields).to_list():
                 value = doc.get(field)
                 if any(v in wanted for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
                     kept.append(doc)
@@ -365,10 +365,13 @@ class SeamCursor:
         for doc in await self.to_list():
             yield doc
 
+    async def close(self) -> None:
+        """Nothing to release: the documents are read whole."""
+
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(
             f"{name}: not supported on a query the embedded seam answers (`_id` lookups, `$in` on an indexed field); "
-            "it supports sort, skip, limit, to_list and async iteration (api/embedded_store.py)"
+            "it supports sort, skip, limit, to_list, close and async iteration (api/embedded_store.py)"
         )
 
 

@@ -57,7 +57,7 @@ async def _by_person(
     """The documents of each of `person_ids` in the collection, in `order`."""
     grouped: dict[str, list[Document]] = {person_id: [] for person_id in person_ids}
     query = {"ws": workspace_id, "personId": {"$in": list(grouped)}, **(filters or {})}
-    async for doc in db[collection].find(query, projection).sort(list(order.fields)):
+    for doc in await db[collection].find(query, projection).sort(list(order.fields)).to_list():
         grouped[doc["personId"]].append(doc)
     return grouped
 

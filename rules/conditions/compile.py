@@ -6,10 +6,10 @@ A condition compiles to a plan: leaves are pipelines yielding person ids
 by person; `memberships` for segment references), combined by set algebra
 over the workspace's people (the universe). `not`, `atMost n` and
 `exactly 0` are complements, so people with no activity at all are
-included. Queries are written to be correct on real MongoDB and on the
-embedded store: range operators are guarded with `$type` (the embedded
-engine compares across types) and scalar vs. array values are separated so
-that a guard and a bound are met by the same element.
+included. Range operators are guarded with `$type`, so that a bound never
+meets a value of another type whatever the engine's type bracketing, and
+scalar vs. array values are separated so that a guard and a bound are met
+by the same element.
 """
 
 from __future__ import annotations

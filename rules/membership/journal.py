@@ -7,8 +7,8 @@ segments), records its changes tagged with that token, applies them to
 crash interrupts is finished by `apply_pending_changes` (at start-up, and
 before a build) from the markers left behind, so a change is never recorded
 twice nor left without its row. One marker per write, not a flag per change
-to clear afterwards: clearing flags was an update per change, which on the
-embedded store cost more than the rest of the write (2.6 s per 1,000). A
+to clear afterwards: clearing flags was an update per change, which cost
+more than the rest of the write (2.6 s per 1,000). A
 build's changes also get a deterministic `_id`, so a repeated build write
 is a no-op. Every write is batched (`insert_many`, `bulk_write`, `$in`).
 
@@ -240,7 +240,7 @@ async def segments_of_person(db: Any, workspace_id: str, person_id: str) -> set[
 
 
 async def recount_members(db: Any, workspace_id: str, segment_id: str) -> int:
-    count = await db[MEMBERSHIPS].count_documents({"segmentId": segment_id, "ws": workspace_id})
+    count = await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
     await db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": {"memberCount": count}})
     return count
 

@@ -71,9 +71,9 @@ INDEXES: dict[str, tuple[tuple[tuple[str, int], ...], ...]] = {
         (("ws", 1), ("personId", 1), ("enteredAt", 1)),
     ),
     MEMBERSHIP_CHANGES: (
-        (("seq", 1),),
+        (("ws", 1), ("seq", 1)),
         (("ws", 1), ("segmentId", 1), ("at", 1)),
-        (("ws", 1), ("personId", 1)),
+        (("ws", 1), ("personId", 1), ("at", 1)),
         (("write", 1),),
     ),
     SCHEDULES: ((("at", 1),), (("ws", 1), ("segmentId", 1)), (("ws", 1), ("personId", 1))),

@@ -241,7 +241,7 @@ class WebhookEndpoints:
     async def delete(self, workspace_id: str, endpoint_id: str) -> WebhookEndpoint:
         endpoint = await self.get(workspace_id, endpoint_id)
         await self._db[WEBHOOK_ENDPOINTS].delete_one({"_id": endpoint_id, "ws": workspace_id})
-        await self._db[WEBHOOK_DELIVERIES].delete_many({"endpointId": endpoint_id, "ws": workspace_id})
+        await self._db[WEBHOOK_DELIVERIES].delete_many({"ws": workspace_id, "endpointId": endpoint_id})
         return endpoint
 
     async def get(self, workspace_id: str, endpoint_id: str) -> WebhookEndpoint:
