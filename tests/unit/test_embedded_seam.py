@@ -12,6 +12,8 @@ from mongoeco import AsyncMongoClient
 from mongoeco.engines.memory import MemoryEngine
 
 from api.embedded_store import LONE_INSERT_COMPANION, EmbeddedDatabase
+from api.settings import Settings
+from api.store import open_store
 from rules.store.collections import EVENTS, IDENTITIES, MEMBERSHIPS, PEOPLE, SCHEDULES, ensure_indexes
 
 
@@ -153,3 +155,21 @@ async def test_a_lone_insert_leaves_no_companion(stores):
     result = await seam[EVENTS].insert_one({"ws": "ws_a", "personId": "p1", "type": "event", "name": "late", "ts": 99.0})
     assert await raw[EVENTS].find_one({"_id": result.inserted_id}, {"name": 1}) == {"_id": result.inserted_id, "name": "late"}
     assert await raw[EVENTS].count_documents({"_id": {"$regex": f"^{re.escape(LONE_INSERT_COMPANION)}"}}) == 0
+
+
+@pytest.mark.parametrize(("value", "wrapped"), [("on", True), ("off", False)])
+async def test_the_setting_serves_the_engine_with_or_without_the_seam(value, wrapped):
+    settings = Settings.from_env({"SEGMENTS_EMBEDDED_SEAM": value}, embedded_engine="memory", database="seam_setting")
+    store = await open_store(settings)
+    try:
+        assert isinstance(store.db, EmbeddedDatabase) is wrapped
+        assert store.description.endswith("without the seam") is not wrapped
+        await store.db[PEOPLE].insert_one({"_id": "p1", "ws": "ws_a"})
+        assert await store.db[PEOPLE].find({"ws": "ws_a", "_id": {"$in": ["p1", "p2"]}}).to_list() == [{"_id": "p1", "ws": "ws_a"}]
+    finally:
+        await store.close()
+
+
+def test_an_unknown_seam_setting_is_refused():
+    with pytest.raises(SystemExit, match="SEGMENTS_EMBEDDED_SEAM must be 'on' or 'off', got 'no'"):
+        Settings.from_env({"SEGMENTS_EMBEDDED_SEAM": "no"})
