@@ -15,6 +15,7 @@ calls cost on the engine as it is (`SEGMENTS_EMBEDDED_SEAM=off`).
    engine's own `distinct` is slow enough to keep this small).
 7. A person's events in a window where `(ws, personId, name, ts)` is
    declared: created as it is, or as the seam creates it.
+8. A `bulk_write` of --ids schedule upserts by `_id`, half of them new.
 
     python -m bench.embedded_seam [--engine memory|sqlite] [--stored 20000] [--ids 100] [--keys 200] [--distinct-events 1000]
 
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from mongoeco import AsyncMongoClient
 from mongoeco.engines.memory import MemoryEngine
+from pymongo import UpdateOne
 
 from api.embedded_sqlite import SharedFileSQLiteEngine
 from api.embedded_store import EmbeddedDatabase
@@ -137,6 +139,15 @@ async def main(engine_name: str, stored: int, batch: int, ids: int, keys: int, d
                 await with_compound_declared(db)
             window = {"ws": WS, "personId": "p7", "name": "visit", "ts": {"$gte": 0.0, "$type": "number"}}
             _report("7. a person's events in a window, (ws, personId, name, ts)", *[await _median_ms(lambda db=db: db[EVENTS].find(window).to_list(), runs) for db in (fresh_raw, fresh_seam)])
+
+            async def upserts(db, tag: str) -> None:
+                requests = [
+                    UpdateOne({"_id": f"sp{i}" if i % 2 else f"new-{tag}{i}", "ws": WS}, {"$set": {"at": 2.0}}, upsert=True)
+                    for i in range(2 * ids, 3 * ids)
+                ]
+                await db[SCHEDULES].bulk_write(requests, ordered=False)
+
+            _report(f"8. {ids} upserts by _id, half of them new", await _median_ms(lambda: upserts(raw, "raw"), 1), await _median_ms(lambda: upserts(seam, "seam"), 1))
 
             leftovers = await raw[EVENTS].count_documents({"ws": {"$exists": False}})
             print(f"\ncompanions left behind: {leftovers}")

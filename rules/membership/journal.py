@@ -250,33 +250,19 @@ async def write_schedules(db: Any, entries: Sequence[ScheduleEntry]) -> None:
     removes theirs).
 
     Crash safety: each entry moves from its old value to its new one in one
-    single-document write (new entries inserted, existing ones updated), so
-    a crash part-way leaves every entry either as it was or as it should be,
-    never missing; not delete-then-insert, which lost the entries deleted
-    before a crash. New entries are inserted in one batch and the existing
-    ones then updated, rather than upserted one by one: a batch is one
-    write where an upsert is one per entry (on the embedded store an
-    upserting insert also scans the whole collection: 50 into 20,000
-    schedules 11.5 s, against 54 ms for this insert of 100 of which 50
-    existed, then 91 ms for updating those 50)."""
+    single-document write (an upsert), so a crash part-way leaves every
+    entry either as it was or as it should be, never missing; not
+    delete-then-insert, which lost the entries deleted before a crash."""
     await delete_by_ids(db[SCHEDULES], [(e.workspace_id, membership_id(e.segment_id, e.person_id)) for e in entries if e.at is None])
     timed = [e for e in entries if e.at is not None]
     if not timed:
         return
-    documents = [
-        {
-            "_id": membership_id(e.segment_id, e.person_id),
-            "ws": e.workspace_id,
-            "segmentId": e.segment_id,
-            "personId": e.person_id,
-            "at": e.at,
-        }
+    upserts = [
+        UpdateOne(
+            {"_id": membership_id(e.segment_id, e.person_id), "ws": e.workspace_id},
+            {"$set": {"segmentId": e.segment_id, "personId": e.person_id, "at": e.at}},
+            upsert=True,
+        )
         for e in timed
     ]
-    existing = await insert_reporting_duplicates(db[SCHEDULES], documents)
-    if existing:
-        updates = [
-            UpdateOne({"_id": documents[i]["_id"], "ws": documents[i]["ws"]}, {"$set": {"at": documents[i]["at"]}})
-            for i in existing
-        ]
-        await db[SCHEDULES].bulk_write(updates, ordered=False)
+    await db[SCHEDULES].bulk_write(upserts, ordered=False)

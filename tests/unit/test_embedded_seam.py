@@ -10,6 +10,8 @@ import re
 import pytest
 from mongoeco import AsyncMongoClient
 from mongoeco.engines.memory import MemoryEngine
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from api.embedded_store import LONE_INSERT_COMPANION, EmbeddedDatabase
 from api.settings import Settings
@@ -173,3 +175,35 @@ async def test_the_setting_serves_the_engine_with_or_without_the_seam(value, wra
 def test_an_unknown_seam_setting_is_refused():
     with pytest.raises(SystemExit, match="SEGMENTS_EMBEDDED_SEAM must be 'on' or 'off', got 'no'"):
         Settings.from_env({"SEGMENTS_EMBEDDED_SEAM": "no"})
+
+
+async def test_upserts_by_id_write_what_the_engine_writes(stores):
+    raw, seam = stores
+    existing = [{"_id": f"s{i}", "ws": "ws_a", "segmentId": "seg", "personId": f"p{i}", "at": 1.0} for i in range(3)]
+    await raw[SCHEDULES].insert_many(existing)
+    await raw[MEMBERSHIPS].insert_many(existing)  # the engine's own answer, in another collection
+
+    def upserts() -> list:
+        return [
+            UpdateOne({"_id": f"s{i}", "ws": "ws_a"}, {"$set": {"segmentId": "seg", "personId": f"p{i}", "at": 2.0 + i}}, upsert=True)
+            for i in range(1, 5)
+        ]
+
+    result = await seam[SCHEDULES].bulk_write(upserts(), ordered=False)
+    expected = await raw[MEMBERSHIPS].bulk_write(upserts(), ordered=False)
+    assert (result.upserted_count, result.matched_count, result.modified_count) == (2, 2, 2)
+    assert (result.upserted_count, result.matched_count, result.modified_count, result.upserted_ids) == (
+        expected.upserted_count,
+        expected.matched_count,
+        expected.modified_count,
+        expected.upserted_ids,
+    )
+    assert await raw[SCHEDULES].find({}).sort([("_id", 1)]).to_list() == await raw[MEMBERSHIPS].find({}).sort([("_id", 1)]).to_list()
+
+    # An `_id` held in another workspace: the upsert fails as the engine's does, and changes nothing.
+    foreign = [UpdateOne({"_id": "s0", "ws": "ws_b"}, {"$set": {"segmentId": "seg", "personId": "p0", "at": 9.0}}, upsert=True)]
+    with pytest.raises(BulkWriteError):
+        await raw[MEMBERSHIPS].bulk_write(foreign, ordered=False)
+    with pytest.raises(BulkWriteError):
+        await seam[SCHEDULES].bulk_write(foreign, ordered=False)
+    assert await raw[SCHEDULES].find_one({"_id": "s0"}) == existing[0]
