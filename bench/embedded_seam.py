@@ -106,6 +106,8 @@ async def main(engine_name: str, stored: int, batch: int, ids: int, keys: int, d
             _report(f"3. {ids} people by _id $in", *[await _median_ms(lambda db=db: db[PEOPLE].find(by_ids).to_list(), 1) for db in (raw, seam)])
             one = {"ws": WS, "_id": "p11"}
             _report("3. one person by {ws, _id}", *[await _median_ms(lambda db=db: db[PEOPLE].find_one(one), runs) for db in (raw, seam)])
+            hit = {"ws": WS, "_id": f"{WS}|email|p11@example.com"}
+            _report("3. an identity, {ws, _id}", *[await _median_ms(lambda db=db: db[IDENTITIES].find_one(hit), runs) for db in (raw, seam)])
             miss = {"ws": WS, "_id": f"{WS}|email|nobody@example.com"}
             _report("3. an identity that does not exist, {ws, _id}", *[await _median_ms(lambda db=db: db[IDENTITIES].find_one(miss), runs) for db in (raw, seam)])
 
