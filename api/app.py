@@ -35,9 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(settings)
         log.info("store: %s", store.description)
-        membership = MembershipEngine(
-            store.db, clock, lease_seconds=settings.work_lease_seconds, batch_lookup=store.batch_lookup
-        )
+        membership = MembershipEngine(store.db, clock, lease_seconds=settings.work_lease_seconds)
         change_listeners = ChangeListeners([membership.people_changed])
         await membership.start()
         await finish_interrupted_imports(store.db, membership)

@@ -16,6 +16,9 @@ class Settings:
     database: str = "segments"
     # Embedded store engine: "sqlite" keeps data under data_dir, "memory" does not.
     embedded_engine: str = "sqlite"
+    # The embedded engine behind its seam (api/embedded_store.py); off: the engine
+    # as it is, which is what the domain meets on a real MongoDB (make test-plain).
+    embedded_seam: bool = True
     data_dir: Path = Path(".data")
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
@@ -66,6 +69,11 @@ class Settings:
             if engine not in ("sqlite", "memory"):
                 raise SystemExit(f"SEGMENTS_EMBEDDED_ENGINE must be 'sqlite' or 'memory', got {engine!r}")
             values["embedded_engine"] = engine
+        if "SEGMENTS_EMBEDDED_SEAM" in env:
+            seam = env["SEGMENTS_EMBEDDED_SEAM"]
+            if seam not in ("on", "off"):
+                raise SystemExit(f"SEGMENTS_EMBEDDED_SEAM must be 'on' or 'off', got {seam!r}")
+            values["embedded_seam"] = seam == "on"
         if "SEGMENTS_DATA_DIR" in env:
             values["data_dir"] = Path(env["SEGMENTS_DATA_DIR"])
         if env.get("SEGMENTS_SECRET_KEY"):

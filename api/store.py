@@ -3,8 +3,10 @@
 Everything else receives an async database handle with PyMongo's async API
 (`AsyncDatabase`-shaped). With `SEGMENTS_MONGODB_URI` that handle comes from
 `pymongo.AsyncMongoClient`; otherwise from mongoeco's in-process
-`AsyncMongoClient`, which has the same method shapes. See README
-"Why the embedded store is in-process" for the measurements behind this.
+`AsyncMongoClient`, which has the same method shapes (docs/decisions.md #1),
+wrapped in the seam that turns the engine's slow shapes into fast ones
+(api/embedded_store.py), unless `SEGMENTS_EMBEDDED_SEAM=off` asks for the
+engine as it is: what the domain meets on a real MongoDB.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, cast
 
 from api.settings import Settings
-from rules.store.collections import BatchLookup, ensure_indexes
+from rules.store.collections import ensure_indexes
 from rules.store.types import Database, Document
 
 
@@ -23,8 +25,6 @@ class Store:
     db: Database
     description: str
     _closer: Callable[[], Awaitable[None]] | None = None
-    # How DataLoaders read many keys at once here (rules.store.collections.find_grouped).
-    batch_lookup: BatchLookup = BatchLookup.IN_QUERY
 
     async def close(self) -> None:
         if self._closer is not None:
@@ -59,14 +59,19 @@ async def open_store(settings: Settings) -> Store:
         description = "embedded memory"
     embedded_client = EmbeddedClient(engine)
     await embedded_client.__aenter__()
-    # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
-    # EmbeddedDatabase has AsyncDatabase's method shapes but is not one: this is the one place
-    # that says so to the type checker; everything else is typed by PyMongo's own API.
-    embedded = cast(Database, EmbeddedDatabase(embedded_client[settings.database]))
+    raw = embedded_client[settings.database]
+    # Neither mongoeco's database nor the seam around it is an AsyncDatabase, though both have its
+    # method shapes: these casts are the one place that says so to the type checker; everything
+    # else is typed by PyMongo's own API.
+    if settings.embedded_seam:
+        # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
+        embedded = cast(Database, EmbeddedDatabase(raw, in_by_scan=settings.embedded_engine == "sqlite"))
+    else:
+        embedded = cast(Database, raw)
+        description += ", without the seam"
     await ensure_indexes(embedded)
 
     async def close() -> None:
         await embedded_client.__aexit__(None, None, None)
 
-    lookup = BatchLookup.SCAN if settings.embedded_engine == "sqlite" else BatchLookup.PER_KEY
-    return Store(client=embedded_client, db=embedded, description=description, _closer=close, batch_lookup=lookup)
+    return Store(client=embedded_client, db=embedded, description=description, _closer=close)

@@ -99,7 +99,7 @@ async def main(people: int, events_per_person: float | None, data_dir: Path, run
     workspace_id = await load_once(data_dir, people, events_per_person)
     store = await open_store(Settings(embedded_engine="sqlite", data_dir=data_dir))
     db = store.db
-    engine = MembershipEngine(db, SystemClock(), batch_lookup=store.batch_lookup)
+    engine = MembershipEngine(db, SystemClock())
     segments = SegmentService(db, SystemClock(), engine)
     try:
         # A previous run's segments go first, the one others refer to last.

@@ -11,7 +11,6 @@ from resolvers.errors import UserError
 from resolvers.loaders import Loaders
 from rules.clock import Clock
 from rules.membership.engine import MembershipEngine
-from rules.store.collections import BatchLookup
 from rules.store.types import Database
 from rules.webhooks.service import Webhooks
 from rules.workspaces import Workspace
@@ -27,8 +26,6 @@ class ResolverSettings(Protocol):
 class ResolverStore(Protocol):
     @property
     def db(self) -> Database: ...
-    @property
-    def batch_lookup(self) -> BatchLookup: ...
 
 
 class Services(Protocol):
@@ -78,9 +75,7 @@ class Context:
     def sign_in(self, workspace: Workspace, *, long_lived: bool) -> None:
         # A websocket lives for minutes: its loaders still batch but must not
         # serve what they cached earlier.
-        loaders = Loaders.for_workspace(
-            self.services.db, workspace.id, cache=not long_lived, lookup=self.services.store.batch_lookup
-        )
+        loaders = Loaders.for_workspace(self.services.db, workspace.id, cache=not long_lived)
         self.session = Session(workspace=workspace, loaders=loaders)
 
     def _signed_in(self) -> Session:

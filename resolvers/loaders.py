@@ -5,12 +5,8 @@ filtered on the workspace, so that a page of 200 people with their events,
 deliveries, devices and segments costs one batch per field, not one query
 per person and field. Loaders return store documents; the GraphQL types in
 the domain packages turn them into objects. A domain package that needs a
-loader adds a field here and a builder in `Loaders.for_workspace`.
-
-How a batch reaches the store depends on the engine
-(`rules.store.collections.BatchLookup`): one `$in` query on MongoDB, one
-equality query per key on the embedded memory engine, one pass over the
-workspace's documents on the embedded sqlite engine.
+loader adds a field here and a builder in `Loaders.for_workspace`. A batch
+is one `$in` query on the keys, sorted, then grouped by key here.
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ from typing import Any, cast
 from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import SortOrder
-from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.segments.records import Segment, list_segments
 from rules.store.types import Database
 
@@ -49,22 +45,33 @@ class FirstPageKey(ActivityKey):
     size: int
 
 
-def _activity(db: Database, workspace_id: str, collection: str, order: SortOrder, *, lookup: BatchLookup, counting: bool):
+async def _by_person(
+    db: Database,
+    workspace_id: str,
+    collection: str,
+    person_ids: Sequence[str],
+    order: SortOrder,
+    *,
+    filters: dict[str, Any] | None = None,
+    projection: dict[str, Any] | None = None,
+) -> dict[str, list[Document]]:
+    """The documents of each of `person_ids` in the collection, in `order`."""
+    grouped: dict[str, list[Document]] = {person_id: [] for person_id in person_ids}
+    query = {"ws": workspace_id, "personId": {"$in": list(grouped)}, **(filters or {})}
+    for doc in await db[collection].find(query, projection).sort(list(order.fields)).to_list():
+        grouped[doc["personId"]].append(doc)
+    return grouped
+
+
+def _activity(db: Database, workspace_id: str, collection: str, order: SortOrder, *, counting: bool):
     """A batch function over one collection: first pages (`FirstPageKey`) or counts (`ActivityKey`)."""
 
     async def load(keys: Sequence[ActivityKey]) -> list[Any]:
         found: dict[ActivityKey, list[Document]] = {}
         for filters in dict.fromkeys(key.filters for key in keys):
             person_ids = list(dict.fromkeys(key.person_id for key in keys if key.filters == filters))
-            grouped = await find_grouped(
-                db[collection],
-                "personId",
-                person_ids,
-                {"ws": workspace_id, **dict(filters)},
-                sort=order.fields,
-                lookup=lookup,
-                projection={"personId": 1} if counting else None,
-            )
+            projection = {"personId": 1} if counting else None
+            grouped = await _by_person(db, workspace_id, collection, person_ids, order, filters=dict(filters), projection=projection)
             found.update({key: grouped[key.person_id] for key in keys if key.filters == filters})
         if counting:
             return [len(found[key]) for key in keys]
@@ -86,16 +93,14 @@ class Loaders:
     segments_of_workspace: DataLoader[str, list[Segment]]
 
     @classmethod
-    def for_workspace(cls, db: Database, workspace_id: str, *, cache: bool, lookup: BatchLookup) -> Loaders:
+    def for_workspace(cls, db: Database, workspace_id: str, *, cache: bool) -> Loaders:
         async def people(cio_ids: Sequence[str]) -> list[Document | None]:
-            found = {doc["_id"]: doc for doc in await find_by_ids(db[PEOPLE], workspace_id, list(cio_ids))}
+            found = {doc["_id"]: doc async for doc in db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": list(cio_ids)}})}
             return [found.get(cio_id) for cio_id in cio_ids]
 
         def per_person(collection: str, order: SortOrder):
             async def load(person_ids: Sequence[str]) -> list[list[Document]]:
-                grouped = await find_grouped(
-                    db[collection], "personId", person_ids, {"ws": workspace_id}, sort=order.fields, lookup=lookup
-                )
+                grouped = await _by_person(db, workspace_id, collection, person_ids, order)
                 return [grouped[person_id] for person_id in person_ids]
 
             return load
@@ -104,7 +109,7 @@ class Loaders:
             return [await list_segments(db, workspace_id) for workspace_id in workspace_ids]
 
         def activity(collection: str, order: SortOrder, *, counting: bool) -> DataLoader:
-            load = _activity(db, workspace_id, collection, order, lookup=lookup, counting=counting)
+            load = _activity(db, workspace_id, collection, order, counting=counting)
             return DataLoader(load_fn=load, cache=cache)
 
         return cls(

@@ -25,7 +25,7 @@ NodeT = TypeVar("NodeT")
 DEFAULT_PAGE_SIZE = 50
 
 # The `$type` alias a keyset comparison is guarded with: range operators
-# must not compare across types (the embedded store would).
+# must not compare across types (docs/decisions.md #6).
 _BSON_TYPE = {int: "number", float: "number", str: "string"}
 _MAX_SAFE_INTEGER = 2**53
 

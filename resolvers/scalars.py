@@ -27,7 +27,7 @@ def datetime_from_stored(value: float | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        # The embedded store hands back naive datetimes; they are UTC.
+        # The store hands back naive datetimes (`tz_aware=False`); they are UTC.
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.fromtimestamp(value, tz=timezone.utc)
 

@@ -6,9 +6,7 @@ and tags; purchase / add_to_cart / signed_in events; page views of offer
 pages (some people keep coming back to the same offer); iOS and Android
 devices; and deliveries of a few campaigns with sent / delivered / opened /
 clicked metrics. The documents of a chunk of people are built in memory and
-written with `insert_many` in batches (the embedded engine pays a
-whole-collection scan for every lone inserted document, and batches are what
-MongoDB likes too), so memory stays flat for 100,000 people and more.
+written with `insert_many` in batches, so memory stays flat for 100,000 people and more.
 `events_per_person` scales every kind of activity alike, keeping the shape.
 
 The loader writes documents directly and does not notify the membership
@@ -216,14 +214,6 @@ class _DemoBuilder:
             )
 
 
-def _batches(docs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    """Slices of at most `size + 1`, never a lone trailing document (which the embedded engine scans for)."""
-    batches = [docs[start : start + size] for start in range(0, len(docs), size)]
-    if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2].extend(batches.pop())
-    return batches
-
-
 async def load_demo(
     db: Database,
     workspace_id: str,
@@ -251,8 +241,8 @@ async def load_demo(
             builder.add_person(index)
         docs = builder.take_docs()
         for collection, documents in docs.items():
-            for batch in _batches(documents, BATCH_SIZE):
-                await db[collection].insert_many(batch, ordered=False)
+            for start in range(0, len(documents), BATCH_SIZE):
+                await db[collection].insert_many(documents[start : start + BATCH_SIZE], ordered=False)
         counts["people"] += len(docs[PEOPLE])
         counts["devices"] += len(docs[DEVICES])
         counts["deliveries"] += len(docs[DELIVERIES])

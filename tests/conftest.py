@@ -32,7 +32,11 @@ HTTP = httpx.Client(timeout=120)
 
 def make_settings(**overrides) -> Settings:
     base = Settings.from_env(
-        {"SEGMENTS_MONGODB_URI": os.environ.get("SEGMENTS_MONGODB_URI", "")},
+        {
+            "SEGMENTS_MONGODB_URI": os.environ.get("SEGMENTS_MONGODB_URI", ""),
+            # `make test-plain`: the embedded engine without its seam, as the domain meets a real MongoDB
+            "SEGMENTS_EMBEDDED_SEAM": os.environ.get("SEGMENTS_EMBEDDED_SEAM", "on"),
+        },
         embedded_engine="memory",
         database=f"segments_test_{uuid.uuid4().hex[:12]}",
         # Not throttled: tests send faster than any client should; tests/api/test_rate_limits.py sets limits.

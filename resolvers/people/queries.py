@@ -13,7 +13,7 @@ from resolvers.pagination import Connection, SortOrder, connection_of, decode_cu
 from resolvers.segments.people_search import segment_people_connection
 from resolvers.segments.types import Person
 from resolvers.scalars import JSON
-from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE, find_by_ids
+from rules.store.collections import IDENTITIES, MEMBERSHIPS, PEOPLE
 from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, identity_key
 from rules.people.search import PeopleSearchInvalid, people_match
 from rules.people.segment_members import count_segment_people
@@ -44,8 +44,8 @@ async def _cio_id_of(info: Info, identifier: Identifier) -> str | None:
         return identifier.value
     ws = info.context.workspace.id
     key = identity_key(ws, identifier.kind, identifier.value)
-    identities = await find_by_ids(info.context.db[IDENTITIES], ws, [key], {"personId": 1})
-    return identities[0]["personId"] if identities else None
+    identity = await info.context.db[IDENTITIES].find_one({"ws": ws, "_id": key}, {"personId": 1})
+    return identity["personId"] if identity else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,8 +59,9 @@ class PeopleFilter:
     # since memberships are not part of the person documents `match` filters.
     segment_id: str | None = None
     # Not members of one segment: its members' ids, set aside while reading
-    # (`keeps`). Not a `$nin` in `match`: the embedded store compares every
-    # person with the whole list (5.4 s for 1,230 ids among 2,000 people).
+    # (`keeps`). Not a `$nin` in `match`: a segment may hold more members
+    # than a query document should carry (a `$nin` of 1,230 ids among 2,000
+    # people took 5.4 s).
     not_in_segment_id: str | None = None
     excluded_person_ids: frozenset[str] = frozenset()
 
@@ -90,7 +91,7 @@ async def people_filter_of(
     if not_in_segment_id is not None:
         if await find_segment(db, workspace_id, not_in_segment_id) is None:
             raise UserError(f"notInSegmentId: segment {not_in_segment_id!r} does not exist in this workspace")
-        memberships = db[MEMBERSHIPS].find({"segmentId": not_in_segment_id, "ws": workspace_id}, {"personId": 1})
+        memberships = db[MEMBERSHIPS].find({"ws": workspace_id, "segmentId": not_in_segment_id}, {"personId": 1})
         excluded = frozenset([m["personId"] async for m in memberships])
     return PeopleFilter(
         email_contains=email,

@@ -18,7 +18,7 @@ from resolvers.segments.types import (
     SegmentPreview,
     validation_error,
 )
-from rules.store.collections import MEMBERSHIPS, PEOPLE, find_by_ids
+from rules.store.collections import MEMBERSHIPS, PEOPLE
 from rules.conditions.compile import matching_person_ids
 from rules.conditions.evaluate import evaluate, explanation_to_json, load_person_data
 from rules.people.identifiers import Identifier, IdKind, InvalidIdentifier, resolve_people
@@ -93,11 +93,10 @@ class SegmentsQuery:
             raise UserError(f"condition: {rejected.message}", extensions={"code": "VALIDATION_ERROR", "problems": problems}) from None
         matching = await matching_person_ids(db, parsed, workspace_id=workspace_id, now=info.context.now)
         sample_ids = sorted(matching)[:PREVIEW_SAMPLE_SIZE]
-        documents = await find_by_ids(db[PEOPLE], workspace_id, sample_ids)
-        sample = sorted(documents, key=lambda doc: doc["_id"])
+        sample = await db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": sample_ids}}).sort([("_id", 1)]).to_list()
         preview = SegmentPreview(count=len(matching), sample=[Person.from_document(doc) for doc in sample])
         if replaced is not None:
-            members = db[MEMBERSHIPS].find({"segmentId": replaced.id, "ws": workspace_id}, {"personId": 1})
+            members = db[MEMBERSHIPS].find({"ws": workspace_id, "segmentId": replaced.id}, {"personId": 1})
             member_ids = {m["personId"] async for m in members}
             preview.would_enter = len(set(matching) - member_ids)
             preview.would_leave = len(member_ids - set(matching))

@@ -179,7 +179,7 @@ class Segment:
             return await self._members_as_of(info, first, after, as_of)
         memberships = await paginate(
             info.context.db[MEMBERSHIPS],
-            match={"segmentId": str(self.id), "ws": info.context.workspace.id},
+            match={"ws": info.context.workspace.id, "segmentId": str(self.id)},
             order=MEMBERS_ORDER,
             first=first,
             after=after,
@@ -229,7 +229,7 @@ class Segment:
             MembershipChangeKind | None, strawberry.argument(description="Only entries, or only exits.")
         ] = None,
     ) -> Connection[MembershipChange]:
-        match: dict[str, Any] = {"segmentId": str(self.id), "ws": info.context.workspace.id}
+        match: dict[str, Any] = {"ws": info.context.workspace.id, "segmentId": str(self.id)}
         if since is not None:
             match["at"] = {"$gte": seconds_from_input(since), "$type": "number"}
         if kind is not None:

@@ -116,7 +116,7 @@ class WebhookEndpoint:
         after: str | None = None,
         status: WebhookDeliveryStatus | None = None,
     ) -> Connection[WebhookDelivery]:
-        match: dict[str, Any] = {"endpointId": str(self.id), "ws": info.context.workspace.id}
+        match: dict[str, Any] = {"ws": info.context.workspace.id, "endpointId": str(self.id)}
         if status is not None:
             match["status"] = str(status)
         return await paginate(

@@ -1,33 +1,31 @@
 """The evaluator's data of many people at once.
 
-`rules.conditions.evaluate.load_person_data` reads one person with five queries; a
-build that schedules thousands of time-sensitive people (rules/membership/time_sensitive.py)
-called it per person, and on the embedded sqlite engine each of those
-equality queries is a pass over the collection (docs/decisions.md #16), so
-the build grew with people x documents: at 10,000 demo people one windowed
-build did not finish in 8 minutes (docs/scaling.md). Here each collection is
-read once per batch, the way the store answers a batch fastest
-(`BatchLookup`: one `$in` on MongoDB).
+`rules.conditions.evaluate.load_person_data` reads one person with five
+queries; a build that schedules thousands of time-sensitive people
+(rules/membership/time_sensitive.py) called it per person. Here each
+collection is read once per batch of people, with `$in` on their ids.
 """
 
 from __future__ import annotations
 
-from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE, BatchLookup, find_by_ids, find_grouped
+from typing import Any
+
 from rules.conditions.evaluate import PersonData
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.store.types import Database
 
 
-async def load_people_data(
-    db: Database, workspace_id: str, person_ids: list[str], *, lookup: BatchLookup
-) -> dict[str, PersonData]:
+async def load_people_data(db: Database, workspace_id: str, person_ids: list[str]) -> dict[str, PersonData]:
     """The data of each of `person_ids` that exists, by id."""
-    profiles = await find_by_ids(db[PEOPLE], workspace_id, person_ids)
+    profiles = await db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": person_ids}}).to_list()
     found = [p["_id"] for p in profiles]
-    scope = {"ws": workspace_id}
-    activity = {
-        collection: await find_grouped(db[collection], "personId", found, scope, sort=[("_id", 1)], lookup=lookup)
-        for collection in (EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS)
-    }
+    activity: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for collection in (EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS):
+        by_person: dict[str, list[dict[str, Any]]] = {person_id: [] for person_id in found}
+        cursor = db[collection].find({"ws": workspace_id, "personId": {"$in": found}}).sort([("_id", 1)])
+        async for doc in cursor:
+            by_person[doc["personId"]].append(doc)
+        activity[collection] = by_person
     return {
         profile["_id"]: PersonData(
             profile=profile,

@@ -11,8 +11,7 @@ belongs to someone else, ...) is rolled back in memory and rejected whole;
 the other requests of the group are written. Nothing is written for a
 rejected request.
 
-Why grouped: MongoDB is fastest with batches, and the embedded engine scans
-the whole collection for every lone inserted document (docs/track-api.md).
+Why grouped: MongoDB is fastest with batches (docs/track-api.md).
 
 The pieces: rules/ingest/working_set.py (the documents and journal of a
 group, one checkpoint and rollback per request), prefetch.py (the grouped

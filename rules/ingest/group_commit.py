@@ -3,10 +3,9 @@
 Each request waits at most `linger` seconds for others to join it; the group
 is applied with rules.ingest.apply.apply_requests (all-or-nothing per request,
 grouped writes for all), the change listeners are told what changed, and
-only then does each request get its outcome. On the embedded engine a lone
-new document costs a whole-collection scan (0.1 s at 20,000 events), so
-concurrent single-event requests are much cheaper together; on MongoDB it
-saves round trips. Writes of one workspace are serialised by its single
+only then does each request get its outcome. Concurrent single-event
+requests are much cheaper together: one batch of writes instead of a write
+and its round trip each. Writes of one workspace are serialised by its single
 flusher, which also keeps two requests of this process from racing for the
 same identity.
 """

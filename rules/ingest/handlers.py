@@ -113,7 +113,7 @@ def _adopt_anonymous(working: WorkingSet, person_id: str, anonymous_id: str) -> 
     working.journal.set_operations.append(
         SetOperation(
             collection=EVENTS,
-            filter={"anonymousId": anonymous_id, "ws": working.ws, "personId": None},
+            filter={"ws": working.ws, "anonymousId": anonymous_id, "personId": None},
             update={"$set": {"personId": person_id}},
         )
     )
@@ -256,7 +256,7 @@ async def delete_person(op: DeletePerson, working: WorkingSet, people: IdentityR
             table.delete(key)
     # Everything else they own in the store: anonymous ids, events, devices, deliveries.
     for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
-        working.journal.set_operations.append(SetOperation(collection=collection, filter={"personId": person_id, "ws": working.ws}, update=None))
+        working.journal.set_operations.append(SetOperation(collection=collection, filter={"ws": working.ws, "personId": person_id}, update=None))
     working.touch(person_id, topic.DELETED)
 
 
@@ -296,7 +296,7 @@ async def merge(op: Merge, working: WorkingSet, people: IdentityResolver) -> Non
     # Set operations run after the new documents are inserted: they move this group's events too.
     for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
         working.journal.set_operations.append(
-            SetOperation(collection=collection, filter={"personId": secondary_id, "ws": working.ws}, update={"$set": {"personId": primary_id}})
+            SetOperation(collection=collection, filter={"ws": working.ws, "personId": secondary_id}, update={"$set": {"personId": primary_id}})
         )
     working.touch(primary_id, topic.MERGED, *((topic.ATTRIBUTES, *(topic.attribute(key) for key in filled)) if filled else ()))
     working.touch(secondary_id, topic.DELETED, topic.MERGED)

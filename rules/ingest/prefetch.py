@@ -37,7 +37,7 @@ async def prefetch(working: WorkingSet, operations: list[Operation]) -> None:
     person_ids |= {doc["personId"] for table in (working.identities, working.devices, working.deliveries) for doc in table.current_docs()}
     await working.load(working.people, person_ids)
     for anonymous_id in {op.anonymous_id for op in operations if isinstance(op, Identify) and op.anonymous_id}:
-        pending = working.db[EVENTS].find({"anonymousId": anonymous_id, "ws": ws, "personId": None}, {"type": 1, "name": 1})
+        pending = working.db[EVENTS].find({"ws": ws, "anonymousId": anonymous_id, "personId": None}, {"type": 1, "name": 1})
         working.anonymous_topics[anonymous_id] = {topic.activity(doc["type"], doc["name"]) async for doc in pending}
 
 

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from rules.json_values import same_value
-from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
+from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
 from rules.topics import Topic
 
 
@@ -109,11 +109,7 @@ class Table:
 
 @dataclass(frozen=True, kw_only=True)
 class SetOperation:
-    """A write to every matching document (a person's events, devices, ...), run after the keyed writes, in order.
-
-    Filters name their selective field first: the embedded engine plans with
-    the first indexed field it meets, and `ws` first would scan the workspace.
-    """
+    """A write to every matching document (a person's events, devices, ...), run after the keyed writes, in order."""
 
     collection: str
     filter: dict[str, Any]
@@ -155,7 +151,8 @@ class WorkingSet:
     async def load(self, table: Table, keys: Iterable[str]) -> None:
         missing = table.missing(set(keys))
         if missing:
-            table.loaded(await find_by_ids(self.db[table.collection], self.ws, missing), missing)
+            found = await self.db[table.collection].find({"ws": self.ws, "_id": {"$in": missing}}).to_list()
+            table.loaded(found, missing)
 
     async def person(self, person_id: str) -> dict[str, Any] | None:
         """A copy of the person to change (hand it back with people.put), or None."""
@@ -167,13 +164,12 @@ class WorkingSet:
         return bool(doc and doc.get("suppressed"))
 
     async def event_stored(self, doc_id: str, person_id: str | None, anonymous_id: str | None) -> bool:
-        # Looked up through the owner's indexed field, not by `_id` alone: the
-        # embedded engine answers an `_id` lookup that finds nothing (the usual
-        # case for a new event) by scanning the whole collection (70-300 ms at
-        # 50,000 events). An id stored under another owner is still caught by
-        # the insert, which skips duplicate `_id`s (rules/ingest/write.py).
+        # Looked up with its owner, the events' shard key and index prefix
+        # (a new event's id is usually not stored, and a miss through the
+        # owner's index is cheap). An id stored under another owner is still
+        # caught by the insert, which skips duplicate `_id`s (rules/ingest/write.py).
         owner = {"personId": person_id} if person_id is not None else {"anonymousId": anonymous_id}
-        return await self.db[EVENTS].find_one({**owner, "_id": doc_id}, {"_id": 1}) is not None
+        return await self.db[EVENTS].find_one({"ws": self.ws, **owner, "_id": doc_id}, {"_id": 1}) is not None
 
     def touch(self, person_id: str, *topics: Topic) -> None:
         self.topics.setdefault(person_id, set()).update(topics)

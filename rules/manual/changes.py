@@ -10,13 +10,11 @@ members follow their condition.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rules.store.collections import IDENTITIES, PEOPLE
-from rules.people.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, identity_key, resolve_people
+from rules.people.identifiers import CIO_PREFIX, IdKind, Identifier, identifier_problem, resolve_people
 from rules.membership.engine import MembershipEngine, NotAManualSegment
 from rules.segments.records import Segment, SegmentType, get_segment
 from rules.store.types import Database
@@ -79,49 +77,6 @@ async def manual_segment(db: Database, workspace_id: str, segment_id: str) -> Se
             "and cannot be added or removed by hand"
         )
     return segment
-
-
-class BulkResolver:
-    """Resolves the identifiers of an import of any size.
-
-    One `_id` read per identifier (`resolve_people`) while an import is
-    small. Once it has looked up `SCAN_AFTER_IDENTIFIERS`, the rest is
-    resolved from one read of the workspace's identities (a prefix of their
-    `_id`, an index range on MongoDB) held in memory, about 200 bytes each,
-    if the workspace has at most `MAX_SCANNED_PEOPLE` people: on the embedded
-    store 100,000 `_id` reads take about 40 s, the scan about 4 s.
-    """
-
-    SCAN_AFTER_IDENTIFIERS = 20_000
-    MAX_SCANNED_PEOPLE = 250_000
-
-    def __init__(self, db: Database, workspace_id: str) -> None:
-        self._db = db
-        self._workspace_id = workspace_id
-        self._looked_up = 0
-        self._scan_considered = False
-        # identity key -> person id; cio ids under the key of kind cio_id
-        self._directory: dict[str, str] | None = None
-
-    async def resolve(self, identifiers: Sequence[Identifier]) -> dict[Identifier, str]:
-        if not self._scan_considered and self._looked_up >= self.SCAN_AFTER_IDENTIFIERS:
-            self._scan_considered = True
-            if await self._db[PEOPLE].count_documents({"ws": self._workspace_id}) <= self.MAX_SCANNED_PEOPLE:
-                self._directory = await self._read_directory()
-        if self._directory is None:
-            self._looked_up += len(identifiers)
-            return await resolve_people(self._db, self._workspace_id, identifiers)
-        keys = {identifier: identity_key(self._workspace_id, identifier.kind, identifier.value) for identifier in identifiers}
-        return {identifier: self._directory[key] for identifier, key in keys.items() if key in self._directory}
-
-    async def _read_directory(self) -> dict[str, str]:
-        ws = self._workspace_id
-        prefix = f"^{re.escape(ws)}\\|({IdKind.ID}|{IdKind.EMAIL})\\|"
-        cursor = self._db[IDENTITIES].find({"_id": {"$regex": prefix}, "ws": ws}, {"personId": 1})
-        directory = {doc["_id"]: doc["personId"] async for doc in cursor}
-        async for doc in self._db[PEOPLE].find({"ws": ws}, {"_id": 1}):
-            directory[identity_key(ws, IdKind.CIO_ID, doc["_id"])] = doc["_id"]
-        return directory
 
 
 def _split(direction: Direction, people: Sequence[str]) -> dict[str, Sequence[str]]:

@@ -29,9 +29,9 @@ from enum import StrEnum
 from itertools import batched, chain
 from typing import Any, BinaryIO
 
-from rules.people.identifiers import IdKind, Identifier
+from rules.people.identifiers import IdKind, Identifier, resolve_people
 from rules.manual.import_journal import apply_import
-from rules.manual.changes import BulkResolver, ManualChanges, identifier_of_kind, manual_segment
+from rules.manual.changes import ManualChanges, identifier_of_kind, manual_segment
 from rules.membership.engine import MembershipEngine
 from rules.membership.journal import member_ids
 from rules.store.types import Database
@@ -301,10 +301,9 @@ async def plan_import(
     # One read of the segment's members (an indexed equality on the segment)
     # instead of a lookup per row.
     members = await member_ids(db, workspace_id, segment_id)
-    resolver = BulkResolver(db, workspace_id)
     for chunk in batched(rows, CHUNK_ROWS):
         identified = [row for row in chunk if isinstance(row, IdentifiedRow)]
-        people = await resolver.resolve([row.identifier for row in identified])
+        people = await resolve_people(db, workspace_id, [row.identifier for row in identified])
         for row in chunk:
             tally.rows += 1
             if isinstance(row, BadRow):

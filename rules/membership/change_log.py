@@ -32,7 +32,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
-from rules.store.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS, find_by_ids
+from rules.store.collections import COUNTERS, MEMBERSHIP_CHANGES, MEMBERSHIP_WRITES, PEOPLE, SEGMENTS
 from rules.store.types import Database
 
 log = logging.getLogger("segments")
@@ -68,8 +68,7 @@ async def changes_after(
     """Change records of the workspace with `after < seq <= up_to`, in `seq` order."""
     if up_to <= after:
         return []
-    # `seq` first: the embedded engine uses the index of a filter's first key only (docs/decisions.md #4)
-    query = {"seq": {"$gt": after, "$lte": up_to, "$type": "number"}, "ws": workspace_id, **(match or {})}
+    query = {"ws": workspace_id, "seq": {"$gt": after, "$lte": up_to, "$type": "number"}, **(match or {})}
     return await db[MEMBERSHIP_CHANGES].find(query).sort([("seq", 1)]).limit(limit).to_list()
 
 
@@ -92,8 +91,8 @@ async def describe_changes(db: Database, workspace_id: str, changes: list[dict[s
     """Change records as clients receive them (webhook bodies, the HTTP change stream)."""
     segment_ids = list(dict.fromkeys(c["segmentId"] for c in changes))
     person_ids = list(dict.fromkeys(c["personId"] for c in changes))
-    segments = {d["_id"]: d for d in await find_by_ids(db[SEGMENTS], workspace_id, segment_ids, {"name": 1})}
-    people = {d["_id"]: d for d in await find_by_ids(db[PEOPLE], workspace_id, person_ids, {"id": 1, "email": 1})}
+    segments = {d["_id"]: d async for d in db[SEGMENTS].find({"ws": workspace_id, "_id": {"$in": segment_ids}}, {"name": 1})}
+    people = {d["_id"]: d async for d in db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": person_ids}}, {"id": 1, "email": 1})}
     return [
         {
             "changeId": c["_id"],

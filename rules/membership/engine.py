@@ -33,7 +33,7 @@ from typing import Any
 
 from rules.membership.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
-from rules.store.collections import SCHEDULES, SEGMENTS, BatchLookup
+from rules.store.collections import SCHEDULES, SEGMENTS
 from rules.conditions.compile import matching_person_ids
 from rules.conditions.dependencies import Dependencies, affected_by, dependencies
 from rules.conditions.evaluate import PersonData, evaluate, load_person_data
@@ -72,8 +72,8 @@ WRITE_BATCH = 500  # changes written per batch during a build
 DUE_BATCH = 500  # schedules taken per round of run_due
 SCHEDULER_POLL_SECONDS = 1.0
 SCHEDULER_LEASE = "membership-scheduler"
-# Long enough to outlast a build's longest single store call on the embedded
-# engine (its aggregations can hold the event loop, and with it the renewal).
+# Long enough to outlast a build's longest single store call (an in-process
+# store's aggregations can hold the event loop, and with it the renewal).
 WORK_LEASE_SECONDS = 30.0
 
 
@@ -179,11 +179,9 @@ class MembershipEngine:
         clock: Clock,
         *,
         lease_seconds: float = WORK_LEASE_SECONDS,
-        batch_lookup: BatchLookup = BatchLookup.PER_KEY,
     ) -> None:
         self._db = db
         self.clock = clock
-        self._lookup = batch_lookup  # how the store reads many people's data fastest (api/store.py)
         self._leases = Leases(db, seconds=lease_seconds)
         self.changefeed = Changefeed()
         self._rules: dict[str, WorkspaceRules] = {}
@@ -365,14 +363,14 @@ class MembershipEngine:
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
         # A crash from here until the state is READY is safe: the segment is
         # still BUILDING, and is built (and scheduled) again at start-up.
-        await self._db[SCHEDULES].delete_many({"segmentId": segment_id, "ws": workspace_id})
+        await self._db[SCHEDULES].delete_many({"ws": workspace_id, "segmentId": segment_id})
         fault_point("build.after_schedules_cleared")
         candidates = await time_sensitive_people(
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
         ordered = sorted(candidates)
         for start in range(0, len(ordered), WRITE_BATCH):
-            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH], lookup=self._lookup)
+            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH])
             entries = [
                 ScheduleEntry(
                     workspace_id=workspace_id,
@@ -474,7 +472,7 @@ class MembershipEngine:
                         moved.add(rule.id)
             await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
             for person_id in removed_people:
-                await self._db[SCHEDULES].delete_many({"personId": person_id, "ws": workspace_id})
+                await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})
         self.changefeed.publish(changes)
 
     async def _write_changes_and_schedules(

@@ -7,15 +7,10 @@ segments), records its changes tagged with that token, applies them to
 crash interrupts is finished by `apply_pending_changes` (at start-up, and
 before a build) from the markers left behind, so a change is never recorded
 twice nor left without its row. One marker per write, not a flag per change
-to clear afterwards: clearing flags was an update per change, which on the
-embedded store cost more than the rest of the write (2.6 s per 1,000). A
+to clear afterwards: clearing flags was an update per change, which cost
+more than the rest of the write (2.6 s per 1,000). A
 build's changes also get a deterministic `_id`, so a repeated build write
-is a no-op. Every write is
-batched (`insert_many`, `bulk_write`): the embedded store scans a whole
-collection for each single-document insert. Deletes go as `bulk_write` of
-`DeleteOne` by `_id`, not `$in` lists: the embedded SQLite engine turns a
-long `$in` into an expression SQLite rejects (500 ids), and both embedded
-engines answer `$in` slowly (see `rules.store.collections.find_by_ids`).
+is a no-op. Every write is batched (`insert_many`, `bulk_write`, `$in`).
 
 Every change record also gets a sequence number (`seq`) and every marker
 the `floor` below which readers of the history wait while the write is
@@ -31,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import DeleteOne, UpdateOne
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from rules.membership.change_log import allocate_sequence, current_sequence
@@ -43,8 +38,6 @@ from rules.store.collections import (
     PEOPLE,
     SCHEDULES,
     SEGMENTS,
-    find_by_ids,
-    gather_in_chunks,
 )
 from rules.store.types import Collection, Database
 
@@ -93,9 +86,11 @@ async def insert_ignoring_duplicates(collection: Collection, documents: Sequence
 
 async def delete_by_ids(collection: Collection, keys: Sequence[tuple[str, str]], **conditions: Any) -> None:
     """Delete the documents with these (workspace id, `_id`) keys (and `conditions`)."""
-    if keys:
-        requests = [DeleteOne({"_id": doc_id, "ws": workspace_id, **conditions}) for workspace_id, doc_id in keys]
-        await collection.bulk_write(requests, ordered=False)
+    by_workspace: dict[str, list[str]] = {}
+    for workspace_id, doc_id in keys:
+        by_workspace.setdefault(workspace_id, []).append(doc_id)
+    for workspace_id, doc_ids in by_workspace.items():
+        await collection.delete_many({"ws": workspace_id, "_id": {"$in": doc_ids}, **conditions})
 
 
 def _change_document(change: MembershipChange, build: int | None, write_token: str, seq: int) -> dict[str, Any]:
@@ -200,7 +195,7 @@ async def apply_pending_changes(db: Database, *, ws: str | None = None, segment_
             latest[(doc["segmentId"], doc["personId"])] = doc
         unapplied = []
         for (change_segment, person_id), doc in latest.items():
-            is_member = await db[MEMBERSHIPS].find_one({"_id": membership_id(change_segment, person_id), "ws": doc["ws"]}, {"_id": 1})
+            is_member = await db[MEMBERSHIPS].find_one({"ws": doc["ws"], "_id": membership_id(change_segment, person_id)}, {"_id": 1})
             if (doc["kind"] == ChangeKind.ENTERED) != (is_member is not None):
                 unapplied.append(
                     MembershipChange(
@@ -216,7 +211,7 @@ async def apply_pending_changes(db: Database, *, ws: str | None = None, segment_
 
 
 async def member_ids(db: Database, workspace_id: str, segment_id: str) -> set[str]:
-    cursor = db[MEMBERSHIPS].find({"segmentId": segment_id, "ws": workspace_id}, {"personId": 1})
+    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "segmentId": segment_id}, {"personId": 1})
     return {doc["personId"] async for doc in cursor}
 
 
@@ -225,36 +220,28 @@ async def members_among(
 ) -> set[str]:
     """Those of `person_ids` who are members of the segment (which has about
     `member_count` members), so that a small change to a large segment does
-    not read all its members.
-
-    Looked up through the `personId` index, not by membership `_id`: the
-    embedded engine answers a `find_one` by `_id` that finds nothing by
-    scanning the whole collection (38 ms at 20,000 memberships), while a miss
-    on a secondary index costs 0.2 ms. A segment with few members compared
-    with the people asked about is read whole instead (one indexed query)."""
+    not read all its members. A segment with few members compared with the
+    people asked about is read whole instead (one indexed query)."""
     wanted = list(dict.fromkeys(person_ids))
     if member_count <= WHOLE_SEGMENT_READ_FACTOR * len(wanted):
         return set(wanted) & await member_ids(db, workspace_id, segment_id)
-
-    async def is_member(person_id: str) -> bool:
-        memberships = await db[MEMBERSHIPS].find({"personId": person_id}, {"segmentId": 1, "ws": 1}).to_list()
-        return any(m["segmentId"] == segment_id and m["ws"] == workspace_id for m in memberships)
-
-    return {p for p, member in zip(wanted, await gather_in_chunks(wanted, is_member)) if member}
+    query = {"ws": workspace_id, "segmentId": segment_id, "personId": {"$in": wanted}}
+    return {doc["personId"] async for doc in db[MEMBERSHIPS].find(query, {"personId": 1})}
 
 
 async def existing_people(db: Database, workspace_id: str, person_ids: Sequence[str]) -> set[str]:
     """Those of `person_ids` that are people of the workspace."""
-    return {doc["_id"] for doc in await find_by_ids(db[PEOPLE], workspace_id, list(person_ids), {"_id": 1})}
+    query = {"ws": workspace_id, "_id": {"$in": list(person_ids)}}
+    return {doc["_id"] async for doc in db[PEOPLE].find(query, {"_id": 1})}
 
 
 async def segments_of_person(db: Database, workspace_id: str, person_id: str) -> set[str]:
-    cursor = db[MEMBERSHIPS].find({"personId": person_id, "ws": workspace_id}, {"segmentId": 1})
+    cursor = db[MEMBERSHIPS].find({"ws": workspace_id, "personId": person_id}, {"segmentId": 1})
     return {doc["segmentId"] async for doc in cursor}
 
 
 async def recount_members(db: Database, workspace_id: str, segment_id: str) -> int:
-    count = await db[MEMBERSHIPS].count_documents({"segmentId": segment_id, "ws": workspace_id})
+    count = await db[MEMBERSHIPS].count_documents({"ws": workspace_id, "segmentId": segment_id})
     await db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": {"memberCount": count}})
     return count
 
@@ -264,31 +251,19 @@ async def write_schedules(db: Database, entries: Sequence[ScheduleEntry]) -> Non
     removes theirs).
 
     Crash safety: each entry moves from its old value to its new one in one
-    single-document write (new entries inserted, existing ones updated), so
-    a crash part-way leaves every entry either as it was or as it should be,
-    never missing; not delete-then-insert, which lost the entries deleted
-    before a crash. Not upserts either: an upsert that inserts scans the
-    whole collection on the embedded store (measured: 50 upserting inserts
-    into 20,000 schedules 11.5 s, against 54 ms for this insert of 100 of
-    which 50 existed, then 91 ms for updating those 50)."""
+    single-document write (an upsert), so a crash part-way leaves every
+    entry either as it was or as it should be, never missing; not
+    delete-then-insert, which lost the entries deleted before a crash."""
     await delete_by_ids(db[SCHEDULES], [(e.workspace_id, membership_id(e.segment_id, e.person_id)) for e in entries if e.at is None])
     timed = [e for e in entries if e.at is not None]
     if not timed:
         return
-    documents = [
-        {
-            "_id": membership_id(e.segment_id, e.person_id),
-            "ws": e.workspace_id,
-            "segmentId": e.segment_id,
-            "personId": e.person_id,
-            "at": e.at,
-        }
+    upserts = [
+        UpdateOne(
+            {"_id": membership_id(e.segment_id, e.person_id), "ws": e.workspace_id},
+            {"$set": {"segmentId": e.segment_id, "personId": e.person_id, "at": e.at}},
+            upsert=True,
+        )
         for e in timed
     ]
-    existing = await insert_reporting_duplicates(db[SCHEDULES], documents)
-    if existing:
-        updates = [
-            UpdateOne({"_id": documents[i]["_id"], "ws": documents[i]["ws"]}, {"$set": {"at": documents[i]["at"]}})
-            for i in existing
-        ]
-        await db[SCHEDULES].bulk_write(updates, ordered=False)
+    await db[SCHEDULES].bulk_write(upserts, ordered=False)

@@ -69,8 +69,7 @@ def _after(field: str, moment: float) -> dict[str, Any]:
 
 
 async def _distinct_people(collection: Collection, match: dict[str, Any]) -> set[str]:
-    # Not `distinct`: on the embedded store it took 18 s where this takes 0.1 s.
-    return {doc["personId"] async for doc in collection.find(match, {"personId": 1}) if doc.get("personId")}
+    return {person_id for person_id in await collection.distinct("personId", match) if person_id}
 
 
 async def time_sensitive_people(

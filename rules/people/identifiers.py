@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rules.store.collections import IDENTITIES, PEOPLE, find_by_ids
+from rules.store.collections import IDENTITIES, PEOPLE
 from rules.store.types import Database
 
 # Customer.io: ids and emails are at most 150 bytes.
@@ -88,7 +88,7 @@ def anonymous_key(workspace_id: str, anonymous_id: str) -> str:
 
 def identity_document(workspace_id: str, kind: str, value: str, person_id: str) -> dict[str, Any]:
     doc_id = identity_key(workspace_id, kind, value)
-    # `key` repeats the `_id` without the workspace, for indexed lookups (rules.store.collections.find_by_ids).
+    # `key` repeats the `_id` without the workspace: a person's identities listed by kind and value alone.
     return {"_id": doc_id, "ws": workspace_id, "personId": person_id, "key": doc_id.split("|", 1)[1]}
 
 
@@ -106,9 +106,9 @@ async def resolve_people(db: Database, workspace_id: str, identifiers: Iterable[
     wanted = set(identifiers)
     found: dict[Identifier, str] = {}
     cio_ids = [ident.value for ident in wanted if ident.kind is IdKind.CIO_ID]
-    existing = {doc["_id"] for doc in await find_by_ids(db[PEOPLE], workspace_id, cio_ids, {"_id": 1})}
+    existing = {doc["_id"] async for doc in db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": cio_ids}}, {"_id": 1})}
     found.update({ident: ident.value for ident in wanted if ident.kind is IdKind.CIO_ID and ident.value in existing})
     keyed = {identity_key(workspace_id, ident.kind, ident.value): ident for ident in wanted if ident.kind is not IdKind.CIO_ID}
-    for doc in await find_by_ids(db[IDENTITIES], workspace_id, list(keyed)):
+    async for doc in db[IDENTITIES].find({"ws": workspace_id, "_id": {"$in": list(keyed)}}, {"personId": 1}):
         found[keyed[doc["_id"]]] = doc["personId"]
     return found

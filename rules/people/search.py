@@ -44,8 +44,7 @@ def attribute_equals(path: str, value: Any, *, where: str = "attribute.path") ->
     """People whose attribute at `path` equals `value`, never across types (as MongoDB compares)."""
     if not ATTRIBUTE_PATH.fullmatch(path):
         raise PeopleSearchInvalid(f"{where}: expected dot-separated attribute names, got {path!r}")
-    # Equality never matches across types, on MongoDB and the embedded store
-    # alike (only range operators need a `$type` guard there).
+    # Equality never matches across types (only range operators get a `$type` guard).
     return {f"attributes.{path}": {"$eq": value}}
 
 

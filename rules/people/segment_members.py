@@ -3,17 +3,15 @@ by a people match (the filters of the `people` search).
 
 Memberships live in their own collection, so the segment drives: its
 memberships are read in person-id order (an indexed equality on the
-segment) and each person is read by `_id` with the rest of the match.
-Neither a `$lookup` nor a long `$in` list: both are slow on the embedded
-store (docs/manual-segments.md). The order is the `people` search's own
-(`_id` ascending), so its cursors work unchanged. An export of a segment
-that holds much of its workspace reads the workspace's people in one scan
+segment), a batch at a time, and each batch's people are read by `_id $in`
+with the rest of the match. The order is the `people` search's own (`_id`
+ascending), so its cursors work unchanged. An export of a segment that
+holds much of its workspace reads the workspace's people in one scan
 instead (`all_segment_people`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +19,11 @@ from typing import Any
 from rules.store.collections import MEMBERSHIPS, PEOPLE
 from rules.store.types import Database
 
-# People read concurrently per round (MongoDB spreads them over its pool).
+# Members whose people are read with one `$in`.
 LOOKUP_BATCH = 200
 # Reading a person by `_id` costs about as much as streaming this many
-# people in a scan (embedded store: ~0.4 ms against ~17 µs; MongoDB: a round
-# trip against a streamed document), so a segment holding more than this
-# share of the workspace is exported by one scan of its people.
+# people in a scan (measured ~0.4 ms against ~17 µs), so a segment holding
+# more than this share of the workspace is exported by one scan of its people.
 SCAN_COST_RATIO = 20
 
 
@@ -57,10 +54,13 @@ async def segment_people(
 
 
 async def _matching(db: Database, memberships: list[dict[str, Any]], match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:
-    people = await asyncio.gather(*(db[PEOPLE].find_one({**match, "_id": m["personId"]}) for m in memberships))
-    for membership, person in zip(memberships, people):
-        if person is not None:
-            yield SegmentPerson(person=person, entered_at=membership.get("enteredAt"))
+    if not memberships:
+        return
+    query = {**match, "_id": {"$in": [m["personId"] for m in memberships]}}
+    people = {person["_id"]: person async for person in db[PEOPLE].find(query)}
+    for membership in memberships:
+        if membership["personId"] in people:
+            yield SegmentPerson(person=people[membership["personId"]], entered_at=membership.get("enteredAt"))
 
 
 async def all_segment_people(db: Database, workspace_id: str, segment_id: str, *, match: dict[str, Any]) -> AsyncIterator[SegmentPerson]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from rules.membership.change_log import current_sequence
 from rules.membership.changefeed import ChangeKind
-from rules.store.collections import SEGMENTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS, find_by_ids
+from rules.store.collections import SEGMENTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
 from rules.segments.records import InputProblem
 from rules.store.types import Database
 from rules.webhooks.secrets import SecretBox, new_signing_secret
@@ -166,7 +166,8 @@ async def _segment_problems(db: Database, workspace_id: str, segment_ids: list[s
         return [InputProblem(code="empty", path="/segmentIds", message="at least one segment (or leave it out to follow all)")]
     if len(segment_ids) > MAX_FOLLOWED_SEGMENTS:
         return [InputProblem(code="too_many", path="/segmentIds", message=f"at most {MAX_FOLLOWED_SEGMENTS} segments")]
-    found = {doc["_id"] for doc in await find_by_ids(db[SEGMENTS], workspace_id, list(dict.fromkeys(segment_ids)), {"_id": 1})}
+    query = {"ws": workspace_id, "_id": {"$in": list(dict.fromkeys(segment_ids))}}
+    found = {doc["_id"] async for doc in db[SEGMENTS].find(query, {"_id": 1})}
     return [
         InputProblem(code="not_found", path=f"/segmentIds/{i}", message=f"segment {segment_id!r} does not exist in this workspace")
         for i, segment_id in enumerate(segment_ids)
@@ -241,7 +242,7 @@ class WebhookEndpoints:
     async def delete(self, workspace_id: str, endpoint_id: str) -> WebhookEndpoint:
         endpoint = await self.get(workspace_id, endpoint_id)
         await self._db[WEBHOOK_ENDPOINTS].delete_one({"_id": endpoint_id, "ws": workspace_id})
-        await self._db[WEBHOOK_DELIVERIES].delete_many({"endpointId": endpoint_id, "ws": workspace_id})
+        await self._db[WEBHOOK_DELIVERIES].delete_many({"ws": workspace_id, "endpointId": endpoint_id})
         return endpoint
 
     async def get(self, workspace_id: str, endpoint_id: str) -> WebhookEndpoint:

@@ -37,12 +37,13 @@ async def test_anonymous_events_never_count(db, backend):
 
 
 async def test_a_large_person_scope_gives_the_same_answer(db):
-    from rules.conditions.compile import NARROW_QUERY_LIMIT, matching_person_ids
+    from rules.conditions.compile import matching_person_ids
     from tests.spec.world import Person
 
-    cast = [Person(key=f"p{i}", attributes={"n": i}) for i in range(NARROW_QUERY_LIMIT + 6)]
+    many = 64
+    cast = [Person(key=f"p{i}", attributes={"n": i}) for i in range(many + 6)]
     ids = await store_world(db, "ws_many", cast)
     condition = parse_condition(attr("n", "gte", 3))
-    for scope in (list(ids.values())[:5], list(ids.values())[: NARROW_QUERY_LIMIT + 2]):
+    for scope in (list(ids.values())[:5], list(ids.values())[: many + 2]):
         expected = {ids[f"p{i}"] for i in range(len(cast)) if i >= 3} & set(scope)
         assert await matching_person_ids(db, condition, workspace_id="ws_many", now=0.0, person_ids=scope) == expected

@@ -237,7 +237,7 @@ def test_identifiers_keep_their_kind():
     assert row.identifier == Identifier(kind=IdKind.CIO_ID, value="0123456789abcdef0123")
 
 
-async def test_a_large_import_resolves_from_one_read_of_the_identities(db, engine, monkeypatch):
+async def test_an_import_resolved_in_chunks_gives_what_one_chunk_gives(db, engine, monkeypatch):
     ada, bob, cy = await _people(db, ("u-1", "ada@example.com"), ("u-2", "bob@example.com"), (None, "cy@example.com"))
     foreign = person_document("ws_other", new_cio_id(), profile_id="u-9", email="eve@example.com", attributes={}, created_at=1.0, now=1.0)
     await db["people"].insert_many([foreign])
@@ -252,9 +252,8 @@ async def test_a_large_import_resolves_from_one_read_of_the_identities(db, engin
             return await plan_import(db, WS, segment_id, rows, mode=ImportMode.APPEND, dry_run=True)
 
     by_lookups = await plan()
-    # Rows are resolved two at a time; after two, from the workspace's identities.
+    # Rows are resolved two at a time.
     monkeypatch.setattr("rules.manual.csv_import.CHUNK_ROWS", 2)
-    monkeypatch.setattr("rules.manual.changes.BulkResolver.SCAN_AFTER_IDENTIFIERS", 2)
     by_directory = await plan()
     assert by_directory == by_lookups
     assert by_directory.changes.add == (ada, bob, cy)
