@@ -31,8 +31,9 @@ from rules.store.documents import (
 from rules.store.types import Database
 
 DAY = 86_400.0
-# Each batch is one write transaction: a server sharing the sqlite file waits
-# for it (a Track API request waited up to 6.6 s behind 1,000 documents, 4.0 s behind 250).
+# Each batch is one write: a server sharing the store waits behind it (measured on the
+# embedded store, docs/decisions.md #15: a Track API request waited up to 6.6 s behind 1,000
+# documents, 4.0 s behind 250), and smaller batches cost more round trips.
 BATCH_SIZE = 250
 # People built in memory at once before their documents are written.
 PEOPLE_PER_CHUNK = 2000

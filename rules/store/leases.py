@@ -1,7 +1,7 @@
 """Leases in the store: which service process does a piece of shared work.
 
-Several `segments serve` processes may share one store (one sqlite file,
-docs/decisions.md #15, or one MongoDB). Work that must run once (a segment's
+Several `segments serve` processes may share one store (one MongoDB, or
+the embedded store's file, docs/decisions.md #15). Work that must run once (a segment's
 build, the time-window scheduler, webhook delivery) is claimed with a lease:
 a document in `leases` whose `_id` names the work, holding the owner (a
 random token per process) and the moment it expires. A claim succeeds if

@@ -1,9 +1,8 @@
 """The store's types: what every `db` and collection parameter is.
 
 Both stores answer PyMongo's async API. `SEGMENTS_MONGODB_URI` gives a real
-`AsyncDatabase`; the embedded store gives mongoeco's database behind
-api/embedded_store.py, which has the same method shapes and is cast to these
-types in one place (api/store.py). Documents are plain dicts: the shapes
+`AsyncDatabase`; the embedded store gives a database with the same method
+shapes, cast to these types in one place (api/store.py). Documents are plain dicts: the shapes
 live in rules/store/documents.py, not in the type of the collection.
 """
 
