@@ -62,6 +62,13 @@ class Table:
         doc = self._current.get(key)
         return None if doc is None else copy.deepcopy(doc)
 
+    def require(self, key: str) -> dict[str, Any]:
+        """A copy of a document the caller knows is held (loaded or created); its absence is a bug, named here."""
+        doc = self.get(key)
+        if doc is None:
+            raise LookupError(f"{self.collection} {key!r} is not in the working set")
+        return doc
+
     def put(self, key: str, doc: dict[str, Any]) -> None:
         self._remember(key)
         self._current[key] = doc
@@ -157,10 +164,10 @@ class WorkingSet:
         if missing:
             table.loaded(await find_by_ids(self.db[table.collection], self.ws, missing), missing)
 
-    async def person(self, person_id: str) -> dict[str, Any] | None:
-        """A copy of the person to change (hand it back with people.put), or None."""
+    async def person(self, person_id: str) -> dict[str, Any]:
+        """A copy of a person already resolved (IdentityResolver) to change; hand it back with people.put."""
         await self.load(self.people, [person_id])
-        return self.people.get(person_id)
+        return self.people.require(person_id)
 
     def is_suppressed(self, person_id: str) -> bool:
         doc = self.people.peek(person_id)
