@@ -44,6 +44,7 @@ from rules.conditions.model import (
     kind_of,
     time_range_of,
 )
+from rules.store.types import Database
 
 # ---------------------------------------------------------------- plans
 
@@ -267,7 +268,7 @@ def compile_pipelines(
 NARROW_QUERY_LIMIT = 64
 
 
-async def _people_of(db, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
+async def _people_of(db: Database, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
     query: dict[str, Any] = {"ws": workspace_id}
     if person_ids is not None and len(person_ids) <= NARROW_QUERY_LIMIT:
         query["_id"] = {"$in": list(person_ids)}
@@ -275,7 +276,7 @@ async def _people_of(db, workspace_id: str, person_ids: Collection[str] | None) 
     return found if person_ids is None else found & set(person_ids)
 
 
-async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
+async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
     """The people of `universe` selected by `plan`."""
     match plan:
         case Everyone():
@@ -301,7 +302,7 @@ async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
 
 
 async def matching_person_ids(
-    db,
+    db: Database,
     condition: Condition,
     *,
     workspace_id: str,

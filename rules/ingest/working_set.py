@@ -16,6 +16,7 @@ from typing import Any
 
 from rules.json_values import same_value
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE, find_by_ids
+from rules.store.types import Database
 from rules.topics import Topic
 
 
@@ -141,7 +142,7 @@ class WorkingSet:
     operations, the client event ids seen, and the topics of the request
     being applied. checkpoint() and rollback() cover all of it at once."""
 
-    def __init__(self, db: Any, workspace_id: str, now: float) -> None:
+    def __init__(self, db: Database, workspace_id: str, now: float) -> None:
         self.db = db
         self.ws = workspace_id
         self.now = now
