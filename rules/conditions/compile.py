@@ -44,6 +44,7 @@ from rules.conditions.model import (
     kind_of,
     time_range_of,
 )
+from rules.store.types import Database
 
 # ---------------------------------------------------------------- plans
 
@@ -118,7 +119,8 @@ def _typed_range(field: str, bounds: dict[str, Any], bson_type: str) -> list[dic
 
 
 _ORDER_BOUND = {Operator.GT: "$gt", Operator.GTE: "$gte", Operator.LT: "$lt", Operator.LTE: "$lte"}
-_BSON_TYPE = {"number": "number", "string": "string"}
+# kind_of(operand) -> $type; predicates order only numbers and strings (other kinds are refused when made).
+_BSON_TYPE: dict[str | None, str] = {"number": "number", "string": "string"}
 
 
 def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, Any]:
@@ -130,7 +132,7 @@ def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, A
         case Operator.EQ:
             return {field: {"$eq": value}}
         case Operator.IN:
-            return {field: {"$in": list(value)}}
+            return {field: {"$in": list(predicate.options)}}
         case Operator.EXISTS:
             return {field: {"$ne": None}}
         case Operator.CONTAINS:
@@ -140,14 +142,14 @@ def predicate_query(field: str, predicate: Predicate, now: float) -> dict[str, A
             substring = {field: {"$regex": re.escape(value), "$not": {"$type": "array"}}}
             return {"$or": [substring, membership]}
         case Operator.STARTS_WITH:
-            return {field: {"$regex": "^" + re.escape(value)}}
+            return {field: {"$regex": "^" + re.escape(predicate.text)}}
         case Operator.ENDS_WITH:
             # Not `$`: it also matches before a final newline, in PCRE and Python alike.
-            return {field: {"$regex": re.escape(value) + r"(?![\s\S])"}}
+            return {field: {"$regex": re.escape(predicate.text) + r"(?![\s\S])"}}
         case Operator.MATCHES:
             return {field: {"$regex": value}}
         case Operator.BETWEEN:
-            low, high = value
+            low, high = predicate.options
             return {"$or": _typed_range(field, {"$gte": low, "$lte": high}, _BSON_TYPE[kind_of(low)])}
     if op in ORDER_OPERATORS:
         return {"$or": _typed_range(field, {_ORDER_BOUND[op]: value}, _BSON_TYPE[kind_of(value)])}
@@ -259,14 +261,14 @@ def compile_pipelines(
 # ---------------------------------------------------------------- running
 
 
-async def _people_of(db, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
+async def _people_of(db: Database, workspace_id: str, person_ids: Collection[str] | None) -> set[str]:
     query: dict[str, Any] = {"ws": workspace_id}
     if person_ids is not None:
         query["_id"] = {"$in": list(person_ids)}
     return {doc["_id"] async for doc in db[PEOPLE].find(query, {"_id": 1})}
 
 
-async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
+async def run_plan(db: Database, plan: Plan, universe: set[str]) -> set[str]:
     """The people of `universe` selected by `plan`."""
     match plan:
         case Everyone():
@@ -282,7 +284,7 @@ async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
                 selected &= await run_plan(db, part, selected)
             return selected
         case Union(parts=parts):
-            selected: set[str] = set()
+            selected = set()
             for part in parts:
                 selected |= await run_plan(db, part, universe)
             return selected
@@ -292,7 +294,7 @@ async def run_plan(db, plan: Plan, universe: set[str]) -> set[str]:
 
 
 async def matching_person_ids(
-    db,
+    db: Database,
     condition: Condition,
     *,
     workspace_id: str,

@@ -39,7 +39,7 @@ def _predicate_json(predicate: Predicate) -> dict[str, Any]:
     out: dict[str, Any] = {"path": predicate.path} if hasattr(predicate, "path") else {}
     out["op"] = str(predicate.op)
     if predicate.op in (Operator.WITHIN_LAST, Operator.MORE_THAN_AGO):
-        out["value"] = duration_json(predicate.value)
+        out["value"] = duration_json(predicate.seconds)
     elif isinstance(predicate.value, tuple):
         out["value"] = list(predicate.value)
     elif predicate.value is not None:
@@ -74,7 +74,7 @@ def condition_to_json(condition: Condition) -> dict[str, Any]:
         case AttributeCondition():
             return {"attribute": _predicate_json(condition)}
         case EventCondition():
-            body = {} if condition.name is None else {"name": condition.name}
+            body: dict[str, Any] = {} if condition.name is None else {"name": condition.name}
             return {"event": _activity_json(body, filters=condition.filters, count=condition.count, window=condition.window)}
         case PageViewCondition():
             body = {} if condition.url is None else {"url": _predicate_json(condition.url)}

@@ -120,12 +120,12 @@ def kind_of(value: object) -> str | None:
     return None
 
 
-def _is_finite_number(value: object) -> TypeGuard[float]:
+def is_finite_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_finite_scalar(value: object) -> bool:
-    return kind_of(value) in ("bool", "string") or _is_finite_number(value)
+    return kind_of(value) in ("bool", "string") or is_finite_number(value)
 
 
 def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | None:
@@ -137,7 +137,7 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a string, number or boolean value"
     if op in ORDER_OPERATORS:
-        if kind_of(value) == "string" or _is_finite_number(value):
+        if kind_of(value) == "string" or is_finite_number(value):
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a number or a string value"
     if op is Operator.BETWEEN:
@@ -165,11 +165,11 @@ def _operand_problem(op: Operator, value: object) -> tuple[ErrorCode, str] | Non
             return None
         return _REGEX_ERROR_CODES[refused.kind], refused.message
     if op in ABSOLUTE_TIME_OPERATORS:
-        if _is_finite_number(value):
+        if is_finite_number(value):
             return None
         return ErrorCode.INVALID_VALUE, f"{op} needs a timestamp in Unix seconds"
     # withinLast / moreThanAgo: a duration in seconds (parsed from {"days": n, ...})
-    if _is_finite_number(value):
+    if is_finite_number(value):
         if value < 0:
             return ErrorCode.NEGATIVE_WINDOW, f"{op} needs a positive duration, got {value} seconds"
         if value == 0:
@@ -234,7 +234,7 @@ class Predicate:
     @property
     def seconds(self) -> float:
         """The operand of before and after (Unix seconds), withinLast and moreThanAgo (a duration)."""
-        if not _is_finite_number(self.value):
+        if not is_finite_number(self.value):
             raise TypeError(f"{self.op} has no number operand")
         return self.value
 

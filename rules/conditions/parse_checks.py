@@ -9,7 +9,7 @@ of reporting it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -82,7 +82,7 @@ class Checks:
             self.error(invalid.code, pointer(path, invalid.field) if invalid.field else path, invalid.message)
             return None
 
-    def object(self, data: object, path: str, *, allowed: set[str], required: set[str] = frozenset()) -> dict | None:
+    def json_object(self, data: object, path: str, *, allowed: Set[str], required: Set[str] = frozenset()) -> dict | None:
         if not isinstance(data, Mapping):
             self.error(ErrorCode.INVALID_TYPE, path, f"expected an object, got {type(data).__name__}")
             return None

@@ -34,7 +34,7 @@ def condition(checks: Checks, data: object, path: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         checks.error(ErrorCode.TOO_DEEP, path, f"conditions nest at most {MAX_DEPTH} levels deep")
         return INVALID
-    body = checks.object(data, path, allowed=set(NODE_PARSERS))
+    body = checks.json_object(data, path, allowed=set(NODE_PARSERS))
     if body is None:
         return INVALID
     kinds = [key for key in body if key in NODE_PARSERS]
@@ -77,7 +77,7 @@ def attribute(checks: Checks, data: object, path: str, depth: int) -> Any:
 
 
 def event(checks: Checks, data: object, path: str, depth: int) -> Any:
-    body = checks.object(data, path, allowed={"name", "filters", "count", "window"})
+    body = checks.json_object(data, path, allowed={"name", "filters", "count", "window"})
     if body is None:
         return None
     return checks.build(
@@ -91,7 +91,7 @@ def event(checks: Checks, data: object, path: str, depth: int) -> Any:
 
 
 def page_view(checks: Checks, data: object, path: str, depth: int) -> Any:
-    body = checks.object(data, path, allowed={"url", "filters", "count", "window", "sameUrl"})
+    body = checks.json_object(data, path, allowed={"url", "filters", "count", "window", "sameUrl"})
     if body is None:
         return None
     url = body.get("url")
@@ -107,7 +107,7 @@ def page_view(checks: Checks, data: object, path: str, depth: int) -> Any:
 
 
 def device(checks: Checks, data: object, path: str, depth: int) -> Any:
-    body = checks.object(data, path, allowed={"platform", "filters", "lastUsed"})
+    body = checks.json_object(data, path, allowed={"platform", "filters", "lastUsed"})
     if body is None:
         return None
     return checks.build(
@@ -120,7 +120,7 @@ def device(checks: Checks, data: object, path: str, depth: int) -> Any:
 
 
 def message(checks: Checks, data: object, path: str, depth: int) -> Any:
-    body = checks.object(
+    body = checks.json_object(
         data,
         path,
         allowed={"metric", "messageId", "campaignId", "channel", "count", "window"},
@@ -141,7 +141,7 @@ def message(checks: Checks, data: object, path: str, depth: int) -> Any:
 
 
 def segment(checks: Checks, data: object, path: str, depth: int) -> Any:
-    body = checks.object(data, path, allowed={"id", "member"}, required={"id"})
+    body = checks.json_object(data, path, allowed={"id", "member"}, required={"id"})
     if body is None or "id" not in body:
         return None
     node = checks.build(SegmentCondition, path, segment_id=body["id"], member=body.get("member", True))

@@ -3,22 +3,17 @@ property filters, counts, durations and time windows."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from rules.conditions.json_form import DURATION_UNITS
-from rules.conditions.model import Count, CountOp, ErrorCode, Operator, Predicate, PropertyFilter, TimeWindow, kind_of
+from rules.conditions.model import Count, CountOp, ErrorCode, Operator, Predicate, PropertyFilter, TimeWindow, is_finite_number
 from rules.conditions.parse_checks import INVALID, Checks, all_valid, names, pointer
-
-
-def _is_number(value: object) -> bool:
-    return kind_of(value) == "number" and math.isfinite(value)
 
 
 def predicate(checks: Checks, cls: type[Predicate], data: object, path: str, *, with_path: bool) -> Any:
     allowed = {"op", "value", "path"} if with_path else {"op", "value"}
     required = allowed - {"value"}
-    body = checks.object(data, path, allowed=allowed, required=required)
+    body = checks.json_object(data, path, allowed=allowed, required=required)
     if body is None or not required <= body.keys():
         return None
     op = checks.enum(Operator, body["op"], pointer(path, "op"), ErrorCode.UNKNOWN_OPERATOR)
@@ -48,7 +43,7 @@ def filters(checks: Checks, data: object, path: str) -> Any:
 def count(checks: Checks, data: object, path: str) -> Any:
     if data is None:
         return Count()
-    body = checks.object(data, path, allowed={"op", "value"}, required={"op", "value"})
+    body = checks.json_object(data, path, allowed={"op", "value"}, required={"op", "value"})
     if body is None or len(body) != 2:
         return INVALID
     op = checks.enum(CountOp, body["op"], pointer(path, "op"), ErrorCode.UNKNOWN_OPERATOR)
@@ -56,7 +51,7 @@ def count(checks: Checks, data: object, path: str) -> Any:
 
 
 def duration(checks: Checks, data: object, path: str) -> Any:
-    body = checks.object(data, path, allowed=set(DURATION_UNITS))
+    body = checks.json_object(data, path, allowed=set(DURATION_UNITS))
     if body is None:
         return INVALID
     if not body.keys() & DURATION_UNITS.keys():
@@ -67,7 +62,7 @@ def duration(checks: Checks, data: object, path: str) -> Any:
     for unit, amount in body.items():
         if unit not in DURATION_UNITS:
             continue  # already reported as unknown
-        if not _is_number(amount):
+        if not is_finite_number(amount):
             checks.error(ErrorCode.INVALID_VALUE, pointer(path, unit), f"{unit} must be a number")
             return INVALID
         if amount < 0:
@@ -80,7 +75,7 @@ def duration(checks: Checks, data: object, path: str) -> Any:
 def window(checks: Checks, data: object, path: str) -> Any:
     if data is None:
         return None
-    body = checks.object(data, path, allowed={"within", "from", "to"})
+    body = checks.json_object(data, path, allowed={"within", "from", "to"})
     if body is None:
         return INVALID
     if "within" in body:

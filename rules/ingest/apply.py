@@ -27,7 +27,6 @@ the order they were planned, then deletions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from rules.ingest.handlers import apply_operation
 from rules.ingest.identities import IdentityResolver
@@ -35,6 +34,7 @@ from rules.ingest.operations import IngestError, Operation
 from rules.ingest.prefetch import prefetch
 from rules.ingest.working_set import WorkingSet
 from rules.ingest.write import IdentityTaken, write_changes
+from rules.store.types import Database
 from rules.topics import Topic
 
 # A concurrent writer (another process on a real MongoDB) may claim an identity
@@ -68,7 +68,7 @@ async def apply_request(working: WorkingSet, people: IdentityResolver, operation
     return Accepted(topics={person_id: frozenset(topics) for person_id, topics in working.topics.items()})
 
 
-async def apply_requests(db: Any, workspace_id: str, requests: list[list[Operation]], *, now: float) -> list[Outcome]:
+async def apply_requests(db: Database, workspace_id: str, requests: list[list[Operation]], *, now: float) -> list[Outcome]:
     """Apply each request's operations all-or-nothing, in order; write the accepted ones together."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         working = WorkingSet(db, workspace_id, now)

@@ -145,9 +145,11 @@ def apply_attributes(attributes: dict[str, Any], changes: dict[str, Any]) -> set
 
 
 async def track_event(op: TrackEvent, working: WorkingSet, people: IdentityResolver) -> None:
+    person_id: str | None
     if op.target is not None:
         person_id = await people.resolve_or_create(op.target, op.where)
     else:
+        assert op.anonymous_id is not None, "parse gives an event without a person its anonymous id"
         anonymous = working.identities.peek(anonymous_key(working.ws, op.anonymous_id))
         person_id = await people.resolve(Identifier(kind=IdKind.CIO_ID, value=anonymous["personId"])) if anonymous else None
     if person_id is not None and working.is_suppressed(person_id):
@@ -292,7 +294,7 @@ async def merge(op: Merge, working: WorkingSet, people: IdentityResolver) -> Non
     working.people.put(primary_id, primary)
     for table in (working.devices, working.deliveries):
         for key in table.owned_by(secondary_id):
-            table.put(key, {**table.get(key), "personId": primary_id})
+            table.put(key, {**table.require(key), "personId": primary_id})
     # Set operations run after the new documents are inserted: they move this group's events too.
     for collection in (IDENTITIES, *ACTIVITY_COLLECTIONS):
         working.journal.set_operations.append(

@@ -16,6 +16,7 @@ from typing import Any
 
 from rules.json_values import same_value
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, IDENTITIES, PEOPLE
+from rules.store.types import Database
 from rules.topics import Topic
 
 
@@ -61,6 +62,13 @@ class Table:
         """A copy to read or change; hand a changed copy back with put()."""
         doc = self._current.get(key)
         return None if doc is None else copy.deepcopy(doc)
+
+    def require(self, key: str) -> dict[str, Any]:
+        """A copy of a document the caller knows is held (loaded or created); its absence is a bug, named here."""
+        doc = self.get(key)
+        if doc is None:
+            raise LookupError(f"{self.collection} {key!r} is not in the working set")
+        return doc
 
     def put(self, key: str, doc: dict[str, Any]) -> None:
         self._remember(key)
@@ -130,7 +138,7 @@ class WorkingSet:
     operations, the client event ids seen, and the topics of the request
     being applied. checkpoint() and rollback() cover all of it at once."""
 
-    def __init__(self, db: Any, workspace_id: str, now: float) -> None:
+    def __init__(self, db: Database, workspace_id: str, now: float) -> None:
         self.db = db
         self.ws = workspace_id
         self.now = now
@@ -154,10 +162,10 @@ class WorkingSet:
             found = await self.db[table.collection].find({"ws": self.ws, "_id": {"$in": missing}}).to_list()
             table.loaded(found, missing)
 
-    async def person(self, person_id: str) -> dict[str, Any] | None:
-        """A copy of the person to change (hand it back with people.put), or None."""
+    async def person(self, person_id: str) -> dict[str, Any]:
+        """A copy of a person already resolved (IdentityResolver) to change; hand it back with people.put."""
         await self.load(self.people, [person_id])
-        return self.people.get(person_id)
+        return self.people.require(person_id)
 
     def is_suppressed(self, person_id: str) -> bool:
         doc = self.people.peek(person_id)

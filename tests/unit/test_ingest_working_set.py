@@ -2,6 +2,8 @@
 keyed tables, the journal of new events and set operations, the client
 event ids seen and the topics of the request being applied."""
 
+import pytest
+
 from rules.ingest.working_set import SetOperation, WorkingSet
 from rules.store.collections import EVENTS, PEOPLE
 
@@ -36,3 +38,14 @@ async def test_rollback_undoes_everything_since_the_checkpoint_and_keeps_what_ca
     assert working.topics == {}
     inserts, updates, deletes = working.people.changes()
     assert (inserts, deletes) == ([], []) and [final["attributes"] for _, final in updates] == [{"plan": "pro"}]
+
+
+async def test_a_person_asked_for_but_not_held_is_a_named_error_not_none(db):
+    # Handlers ask only for people they resolved; one that is missing is a bug, reported by name.
+    await db[PEOPLE].insert_many([{"_id": "p1", "ws": WS, "attributes": {}}])
+    working = WorkingSet(db, WS, NOW)
+    with pytest.raises(LookupError, match="people 'nobody' is not in the working set"):
+        await working.person("nobody")
+    working.people.delete("p1")
+    with pytest.raises(LookupError, match="people 'p1' is not in the working set"):
+        await working.person("p1")
