@@ -147,3 +147,7 @@ bench-scale: $(STAMP)
 .PHONY: bench-dashboard
 bench-dashboard: $(STAMP)
 	$(PY) -m bench.dashboard $(ARGS)
+# -- incremental cost (issue #11): identify -> visible p99 with 20 and with 100 segments defined.
+.PHONY: bench-incremental
+bench-incremental: $(STAMP)
+	$(PY) -m bench.incremental $(ARGS)
