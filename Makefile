@@ -171,3 +171,8 @@ bench-dashboard: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 test: typecheck
+
+# -- incremental cost (issue #11): identify -> visible p99 with 20 and with 100 segments defined.
+.PHONY: bench-incremental
+bench-incremental: $(STAMP)
+	$(PY) -m bench.incremental $(ARGS)

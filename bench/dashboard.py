@@ -8,7 +8,10 @@ the scheduler are shared through leases, rules/store/leases.py), and this proces
 runs the clients on threads, spread round-robin over the services. Figures
 only; nothing is asserted.
 
-    python -m bench.dashboard [--people 2000] [--clients 50] [--workers 1 2]
+Then one request is profiled (bench/dashboard_profile.py): its store calls
+(how many, how long each) and whose code the rest of its time is.
+
+    python -m bench.dashboard [--people 2000] [--clients 50] [--workers 1 2] [--profile-requests 50]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.dashboard_profile import profile_dashboard
 from bench.scale import machine
 from rules.demo import load_demo
 from tests.fault.service import Service, create_workspace_in
@@ -65,6 +69,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--per-client", type=int, default=10)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="numbers of serve processes to measure")
+    parser.add_argument("--profile-requests", type=int, default=50, help="requests profiled at the end (0: none)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     data_dir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
@@ -91,6 +96,8 @@ def main() -> None:
         finally:
             for service in services:
                 service.stop()
+    if args.profile_requests:
+        profile_dashboard(data_dir, workspace, segment_id, DASHBOARD, args.profile_requests)
 
 
 if __name__ == "__main__":

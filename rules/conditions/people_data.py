@@ -10,29 +10,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from rules.conditions.dependencies import Dependencies
 from rules.conditions.evaluate import PersonData
 from rules.store.collections import DELIVERIES, DEVICES, EVENTS, MEMBERSHIPS, PEOPLE
 from rules.store.types import Database
 
 
-async def load_people_data(db: Database, workspace_id: str, person_ids: list[str]) -> dict[str, PersonData]:
-    """The data of each of `person_ids` that exists, by id."""
+def collections_read(reads: Dependencies) -> frozenset[str]:
+    """The activity collections a condition with these dependencies reads.
+
+    A windowed build loads its candidates with the condition at hand, and each
+    collection read is a query over the batch's people: `no purchase in 30
+    days` needs the events only, a quarter of the reads (docs/scaling.md, the
+    large run)."""
+    wanted = {
+        EVENTS: bool(reads.event_names) or reads.any_event or reads.page,
+        DEVICES: reads.device,
+        DELIVERIES: reads.message,
+        MEMBERSHIPS: bool(reads.segment_ids),
+    }
+    return frozenset(collection for collection, needed in wanted.items() if needed)
+
+
+async def load_people_data(
+    db: Database, workspace_id: str, person_ids: list[str], *, reads: Dependencies | None = None
+) -> dict[str, PersonData]:
+    """The data of each of `person_ids` that exists, by id; with `reads`, only
+    the activity a condition with those dependencies reads (the rest empty)."""
     profiles = await db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": person_ids}}).to_list()
     found = [p["_id"] for p in profiles]
+    loaded = collections_read(reads) if reads is not None else frozenset({EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS})
     activity: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for collection in (EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS):
         by_person: dict[str, list[dict[str, Any]]] = {person_id: [] for person_id in found}
-        cursor = db[collection].find({"ws": workspace_id, "personId": {"$in": found}}).sort([("_id", 1)])
-        async for doc in cursor:
-            by_person[doc["personId"]].append(doc)
+        if collection in loaded:
+            cursor = db[collection].find({"ws": workspace_id, "personId": {"$in": found}}).sort([("_id", 1)])
+            async for doc in cursor:
+                by_person[doc["personId"]].append(doc)
         activity[collection] = by_person
     return {
         profile["_id"]: PersonData(
             profile=profile,
-            events=activity[EVENTS][profile["_id"]],
-            devices=activity[DEVICES][profile["_id"]],
-            deliveries=activity[DELIVERIES][profile["_id"]],
-            segment_ids=frozenset(m["segmentId"] for m in activity[MEMBERSHIPS][profile["_id"]]),
+            events=activity[EVENTS].get(profile["_id"], []),
+            devices=activity[DEVICES].get(profile["_id"], []),
+            deliveries=activity[DELIVERIES].get(profile["_id"], []),
+            segment_ids=frozenset(m["segmentId"] for m in activity[MEMBERSHIPS].get(profile["_id"], [])),
         )
         for profile in profiles
     }

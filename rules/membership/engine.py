@@ -369,8 +369,9 @@ class MembershipEngine:
             self._db, condition, dependencies(condition), workspace_id=workspace_id, now=now
         )
         ordered = sorted(candidates)
+        reads = dependencies(condition)
         for start in range(0, len(ordered), WRITE_BATCH):
-            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH])
+            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH], reads=reads)
             entries = [
                 ScheduleEntry(
                     workspace_id=workspace_id,
