@@ -18,15 +18,12 @@ should stay flat. Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from api.settings import Settings
 from bench.ingest import _machine as machine
 from bench.ingest import _Server as Server
-from bench.membership import HIGH_VALUE, OFFER_VIEWERS, OTHER_SEGMENTS, GraphQLClient, create_segments, percentile, visibility_latency
+from bench.membership import HIGH_VALUE, OFFER_VIEWERS, OTHER_SEGMENTS, GraphQLClient, create_segments, percentile, unlimited_settings, visibility_latency
 from rules.conditions.dependencies import affected_by, dependencies
 from rules.demo import COUNTRIES, OFFER_PAGES, PLANS, PRODUCTS, TAGS, load_demo
 from rules.segments.records import list_segments, parsed_condition
@@ -94,13 +91,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"machine: {machine()}")
     print(f"store: embedded {args.engine}; demo data, {args.people} people")
-    settings = Settings(
-        embedded_engine=args.engine,
-        data_dir=Path(tempfile.mkdtemp(prefix="bench-incremental-")),
-        rate_limit_app=0,
-        rate_limit_track=0,
-        rate_limit_graphql=0,
-    )
+    settings = unlimited_settings(args.engine, "bench-incremental-")
     with Server(settings) as server:
         created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
         workspace = created.as_json()

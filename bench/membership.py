@@ -187,6 +187,18 @@ def dashboard_under_load(base_url: str, app_key: str, segment_id: str, clients: 
     return times, time.perf_counter() - started
 
 
+def unlimited_settings(engine: str, prefix: str) -> Settings:
+    """A fresh data directory and no per-key rate limits: the benchmarks measure
+    membership, not the limits."""
+    return Settings(
+        embedded_engine=engine,
+        data_dir=Path(tempfile.mkdtemp(prefix=prefix)),
+        rate_limit_app=0,
+        rate_limit_track=0,
+        rate_limit_graphql=0,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=("memory", "sqlite"), default="memory")
@@ -198,14 +210,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Machine: {machine()}")
     print(f"Store: embedded {args.engine}; demo data, {args.people} people\n")
-    # The benchmark measures membership, not the per-key rate limits.
-    settings = Settings(
-        embedded_engine=args.engine,
-        data_dir=Path(tempfile.mkdtemp(prefix="bench-membership-")),
-        rate_limit_app=0,
-        rate_limit_track=0,
-        rate_limit_graphql=0,
-    )
+    settings = unlimited_settings(args.engine, "bench-membership-")
     with Server(settings) as server:
         created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
         workspace = created.as_json()
