@@ -39,6 +39,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const update = () => setRoute(parseRoute(location.hash));
     window.addEventListener("hashchange", update);
+    // A hash change between the first render and this effect fired no listener: read it now.
+    update();
     return () => window.removeEventListener("hashchange", update);
   }, []);
   return route;

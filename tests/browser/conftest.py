@@ -115,6 +115,8 @@ def sign_in(page: Page, app_api_key: str) -> None:
     page.goto("/")
     page.get_by_label("App API key").fill(app_api_key)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in: the shell's sign-out button (the sign-in form's own title is "Segments" too).
+    page.get_by_role("button", name="Sign out").wait_for()
     page.get_by_role("heading", name="Segments", exact=True).wait_for()
 
 
