@@ -31,6 +31,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from rules.membership.changefeed import Changefeed, ChangeKind, MembershipChange
 from rules.clock import Clock
 from rules.store.collections import SCHEDULES, SEGMENTS
@@ -63,6 +65,7 @@ from rules.segments.records import (
     find_segment,
     list_segments,
     parsed_condition,
+    rules_version,
 )
 from rules.store.types import Database
 
@@ -160,6 +163,13 @@ class WorkspaceRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BuildWrites:
+    changes: list[MembershipChange]  # the changes the build wrote
+    # the segment's generation moved during the build: it is not READY, it builds again
+    superseded: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class ManualChangeResult:
     added: tuple[str, ...]
     already_members: tuple[str, ...]
@@ -184,7 +194,8 @@ class MembershipEngine:
         self.clock = clock
         self._leases = Leases(db, seconds=lease_seconds)
         self.changefeed = Changefeed()
-        self._rules: dict[str, WorkspaceRules] = {}
+        # workspace -> (the rules version it was read at, its rules)
+        self._rules: dict[str, tuple[int, WorkspaceRules]] = {}
         # Evaluations and writes of one workspace never interleave, so two
         # of them cannot both record the same change.
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -224,14 +235,22 @@ class MembershipEngine:
     # -- segment definitions ---------------------------------------------------
 
     async def _workspace_rules(self, workspace_id: str) -> WorkspaceRules:
-        if workspace_id not in self._rules:
-            segments = await list_segments(self._db, workspace_id)
-            self._rules[workspace_id] = WorkspaceRules.of(segments)
-            for segment in segments:
-                # A stored condition refused by today's validation: its build fails and says why.
-                if segment.is_data_driven and segment.state is not SegmentState.FAILED and evaluable_condition(segment) is None:
-                    self._request_build(workspace_id, segment.id)
-        return self._rules[workspace_id]
+        """The workspace's rules, read again when the rules version moved
+        (another process created, changed or deleted a segment). The version
+        is read before the segments, so rules read while it moves are
+        cached under the older version and read again next time."""
+        version = await rules_version(self._db, workspace_id)
+        cached = self._rules.get(workspace_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        segments = await list_segments(self._db, workspace_id)
+        rules = WorkspaceRules.of(segments)
+        self._rules[workspace_id] = (version, rules)
+        for segment in segments:
+            # A stored condition refused by today's validation: its build fails and says why.
+            if segment.is_data_driven and segment.state is not SegmentState.FAILED and evaluable_condition(segment) is None:
+                self._request_build(workspace_id, segment.id)
+        return rules
 
     def segment_saved(self, segment: Segment) -> None:
         """A segment was created or changed: forget cached rules, build if needed."""
@@ -300,28 +319,49 @@ class MembershipEngine:
         await asyncio.gather(*referenced, return_exceptions=True)
         # A write of this segment that failed half-way is finished first, so the diff is exact.
         await apply_pending_changes(self._db, ws=workspace_id, segment_id=segment_id)
-        build = segment.generation + 1
-        await self._db[SEGMENTS].update_one(
+        # A process that lost the lease must not supersede the holder's build.
+        await self._leases.confirm(build_lease(segment_id))
+        # The condition and the build's generation come from one document
+        # read, so an edit after it moves the generation past this build.
+        started = await self._db[SEGMENTS].find_one_and_update(
             {"_id": segment_id, "ws": workspace_id},
-            {"$set": {"state": str(SegmentState.BUILDING), "generation": build, "progress": {"done": 0, "total": 0}}},
+            {"$set": {"state": str(SegmentState.BUILDING), "progress": {"done": 0, "total": 0}}, "$inc": {"generation": 1}},
+            return_document=ReturnDocument.AFTER,
         )
+        if started is None:  # deleted meanwhile
+            return
+        segment = Segment.from_document(started)
         self._rules.pop(workspace_id, None)
         self._building.add(segment_id)
         try:
-            changes = await self._compute_and_write(segment, build)
+            written = await self._compute_and_write(segment)
         finally:
             self._building.discard(segment_id)
         self._rules.pop(workspace_id, None)
         # Segments referring to this one follow it, for the people it moved.
-        moved = [c.person_id for c in changes]
+        moved = [c.person_id for c in written.changes]
         if moved and (await self._workspace_rules(workspace_id)).referring_to({segment_id}):
             await self._reevaluate(workspace_id, moved, seeds=frozenset(), changed=frozenset({segment_id}))
+        if written.superseded:
+            # Built again at once with what the store says now; the people
+            # changed meanwhile stay noted for the end of that build.
+            self._rebuild_requested.add(segment_id)
+            return
         missed = self._changed_while_building.pop(segment_id, set())
         if missed:
             await self._reevaluate(workspace_id, sorted(missed), seeds=frozenset({segment_id}))
 
-    async def _compute_and_write(self, segment: Segment, build: int) -> list[MembershipChange]:
-        workspace_id, segment_id = segment.workspace_id, segment.id
+    async def _still_current(self, segment: Segment) -> bool:
+        """Whether no edit or other build has moved the segment's generation
+        since this build started (nor deleted it)."""
+        doc = await self._db[SEGMENTS].find_one({"_id": segment.id, "ws": segment.workspace_id}, {"generation": 1})
+        return doc is not None and doc.get("generation") == segment.generation
+
+    async def _compute_and_write(self, segment: Segment) -> BuildWrites:
+        """Compute the segment's members and write the difference. Stops as
+        soon as the build is superseded (`_still_current`), and marks the
+        segment READY only if it is not, in the same write."""
+        workspace_id, segment_id, build = segment.workspace_id, segment.id, segment.generation
         condition = parsed_condition(segment)
         if condition is None:  # the build fails with this message (FAILED) instead of deep in the compiler
             raise ValueError(f"data-driven segment {segment_id!r} has no condition")
@@ -337,6 +377,8 @@ class MembershipEngine:
         for start in range(0, len(changes), WRITE_BATCH):
             batch = changes[start : start + WRITE_BATCH]
             await self._leases.confirm(lease)
+            if not await self._still_current(segment):
+                return BuildWrites(changes=changes[:start], superseded=True)
             await write_changes(self._db, batch, build=build)
             await self._db[SEGMENTS].update_one(
                 {"_id": segment_id, "ws": workspace_id},
@@ -345,11 +387,13 @@ class MembershipEngine:
             self.changefeed.publish(batch)
             await asyncio.sleep(0)  # let requests run between batches
         await self._leases.confirm(lease)
+        if not await self._still_current(segment):
+            return BuildWrites(changes=changes, superseded=True)
         await self._schedule_after_build(workspace_id, segment_id, condition, now)
         await self._leases.confirm(lease)
         await recount_members(self._db, workspace_id, segment_id)
-        await self._db[SEGMENTS].update_one(
-            {"_id": segment_id, "ws": workspace_id},
+        ready = await self._db[SEGMENTS].update_one(
+            {"_id": segment_id, "ws": workspace_id, "generation": build},
             {
                 "$set": {
                     "state": str(SegmentState.READY),
@@ -358,7 +402,7 @@ class MembershipEngine:
                 }
             },
         )
-        return changes
+        return BuildWrites(changes=changes, superseded=ready.matched_count == 0)
 
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
         # A crash from here until the state is READY is safe: the segment is

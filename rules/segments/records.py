@@ -14,7 +14,7 @@ from typing import Any
 from rules.conditions.dependencies import dependencies
 from rules.conditions.model import Condition
 from rules.conditions.parse import ConditionInvalid, parse_condition
-from rules.store.collections import SEGMENTS
+from rules.store.collections import SEGMENTS, WORKSPACES
 from rules.store.types import Database
 
 
@@ -46,7 +46,10 @@ class Segment:
     state: SegmentState
     progress: BuildProgress
     member_count: int
-    generation: int  # builds started; part of the ids of a build's changes
+    # Moves when a build starts and when the segment must be built again (its
+    # condition, or one it refers to, changed): a build whose generation moved
+    # is superseded. Part of the ids of a build's changes.
+    generation: int
     failure: str | None
     created_at: float
     updated_at: float
@@ -141,6 +144,21 @@ async def get_segment(db: Database, workspace_id: str, segment_id: str) -> Segme
 async def list_segments(db: Database, workspace_id: str) -> list[Segment]:
     cursor = db[SEGMENTS].find({"ws": workspace_id}).sort([("createdAt", 1), ("_id", 1)])
     return [Segment.from_document(doc) async for doc in cursor]
+
+
+async def rules_version(db: Database, workspace_id: str) -> int:
+    """The version of the workspace's segment rules: it moves whenever a
+    data-driven segment is created, its condition changes, or it is deleted,
+    so each service process knows when its cached rules are out of date
+    (one read by `_id`; 0 for a workspace without a document)."""
+    doc = await db[WORKSPACES].find_one({"_id": workspace_id}, {"rulesVersion": 1})
+    return int(doc.get("rulesVersion", 0)) if doc else 0
+
+
+async def rules_changed(db: Database, workspace_id: str) -> None:
+    """Move the rules version; called after the segment write it announces,
+    so a process that sees the new version reads the new rules."""
+    await db[WORKSPACES].update_one({"_id": workspace_id}, {"$inc": {"rulesVersion": 1}})
 
 
 class StoredConditionRefused(Exception):

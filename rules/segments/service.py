@@ -36,6 +36,7 @@ from rules.segments.records import (
     get_segment,
     list_segments,
     referrers_of,
+    rules_changed,
 )
 from rules.store.collections import MEMBERSHIP_CHANGES, MEMBERSHIPS, SCHEDULES, SEGMENTS
 from rules.store.types import Database
@@ -191,6 +192,8 @@ class SegmentService:
             "updatedAt": now,
         }
         await self._db[SEGMENTS].insert_many([doc])
+        if condition is not None:
+            await rules_changed(self._db, workspace_id)
         segment = Segment.saved(doc, condition)
         self._engine.segment_saved(segment)
         return segment
@@ -223,14 +226,20 @@ class SegmentService:
         # against its stored members, so their history records who moved.
         # They are marked first: a crash before the condition is saved only
         # rebuilds them unchanged, and start-up resumes segments left BUILDING.
+        # Moving `generation` supersedes a build under way in another process
+        # (it started from the old condition or the old members of the one
+        # it refers to): its end does not mark the segment READY, it builds again.
+        rebuild = {"$inc": {"generation": 1}} if "condition" in changes else {}
         dependents = dependents_of(segment_id, segments) if "condition" in changes else []
         for dependent in dependents:
             await self._db[SEGMENTS].update_one(
-                {"_id": dependent.id, "ws": workspace_id}, {"$set": {"state": str(SegmentState.BUILDING), "failure": None}}
+                {"_id": dependent.id, "ws": workspace_id},
+                {"$set": {"state": str(SegmentState.BUILDING), "failure": None}, **rebuild},
             )
-        await self._db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": changes})
+        await self._db[SEGMENTS].update_one({"_id": segment_id, "ws": workspace_id}, {"$set": changes, **rebuild})
         updated = await get_segment(self._db, workspace_id, segment_id)
         if "condition" in changes:
+            await rules_changed(self._db, workspace_id)
             self._engine.segment_saved(updated)
             for dependent in dependents:
                 self._engine.segment_saved(await get_segment(self._db, workspace_id, dependent.id))
@@ -246,6 +255,8 @@ class SegmentService:
         # The segment document goes first: from then on nothing evaluates it,
         # and a crash leaves only unreachable rows behind, never a half segment.
         await self._db[SEGMENTS].delete_many({"_id": segment_id, "ws": workspace_id})
+        if segment.is_data_driven:
+            await rules_changed(self._db, workspace_id)
         await self._engine.segment_deleted(segment)
         for collection in (MEMBERSHIPS, SCHEDULES, MEMBERSHIP_CHANGES):
             await self._db[collection].delete_many({"segmentId": segment_id, "ws": workspace_id})
