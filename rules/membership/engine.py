@@ -374,21 +374,23 @@ class MembershipEngine:
             for p in sorted(people)
         ]
         lease = build_lease(segment_id)
+        written: list[MembershipChange] = []
         for start in range(0, len(changes), WRITE_BATCH):
             batch = changes[start : start + WRITE_BATCH]
             await self._leases.confirm(lease)
             if not await self._still_current(segment):
-                return BuildWrites(changes=changes[:start], superseded=True)
-            await write_changes(self._db, batch, build=build)
+                return BuildWrites(changes=written, superseded=True)
+            batch_written = await write_changes(self._db, batch, build=build)
             await self._db[SEGMENTS].update_one(
                 {"_id": segment_id, "ws": workspace_id},
                 {"$set": {"progress": {"done": start + len(batch), "total": len(changes)}}},
             )
-            self.changefeed.publish(batch)
+            self.changefeed.publish(batch_written)
+            written += batch_written
             await asyncio.sleep(0)  # let requests run between batches
         await self._leases.confirm(lease)
         if not await self._still_current(segment):
-            return BuildWrites(changes=changes, superseded=True)
+            return BuildWrites(changes=written, superseded=True)
         await self._schedule_after_build(workspace_id, segment_id, condition, now)
         await self._leases.confirm(lease)
         await recount_members(self._db, workspace_id, segment_id)
@@ -402,7 +404,7 @@ class MembershipEngine:
                 }
             },
         )
-        return BuildWrites(changes=changes, superseded=ready.matched_count == 0)
+        return BuildWrites(changes=written, superseded=ready.matched_count == 0)
 
     async def _schedule_after_build(self, workspace_id: str, segment_id: str, condition: Condition, now: float) -> None:
         # A crash from here until the state is READY is safe: the segment is
@@ -515,10 +517,10 @@ class MembershipEngine:
                     if explanation.holds != was_member:
                         member_of.symmetric_difference_update({rule.id})
                         moved.add(rule.id)
-            await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
+            written = await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
             for person_id in removed_people:
                 await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})
-        self.changefeed.publish(changes)
+        self.changefeed.publish(written)
 
     async def _write_changes_and_schedules(
         self,
@@ -527,8 +529,8 @@ class MembershipEngine:
         *,
         due: Mapping[tuple[str, str], float],
         now: float,
-    ) -> None:
-        """Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
+    ) -> list[MembershipChange]:
+        """Returns the changes that took effect (`write_changes`). Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
         change are first scheduled as due (at their due moment if `run_due`
         found them, so a late change keeps its date, else now), so that a
         crash before their changes and final schedules are written leaves
@@ -536,7 +538,7 @@ class MembershipEngine:
         without a schedule; the other pairs get their final schedule at once."""
         if not changes:
             await write_schedules(self._db, schedules)
-            return
+            return []
         changing = {(c.segment_id, c.person_id) for c in changes}
         await write_schedules(
             self._db,
@@ -546,9 +548,10 @@ class MembershipEngine:
             ],
         )
         fault_point("reevaluate.after_due_marks")
-        await write_changes(self._db, changes)
+        written = await write_changes(self._db, changes)
         fault_point("reevaluate.after_changes")
         await write_schedules(self._db, [e for e in schedules if (e.segment_id, e.person_id) in changing])
+        return written
 
     async def _exits_of_removed_person(self, workspace_id: str, person_id: str, now: float) -> list[MembershipChange]:
         """A deleted or merged-away person leaves every segment, manual ones too
@@ -583,8 +586,12 @@ class MembershipEngine:
                 for kind, people in ((ChangeKind.ENTERED, to_add), (ChangeKind.EXITED, to_remove))
                 for p in people
             ]
-            await write_changes(self._db, changes)
-        self.changefeed.publish(changes)
+            written = await write_changes(self._db, changes)
+            # another process may have added or removed some of them first
+            took_effect = {c.person_id for c in written}
+            to_add = [p for p in to_add if p in took_effect]
+            to_remove = [p for p in to_remove if p in took_effect]
+        self.changefeed.publish(written)
         moved = to_add + to_remove
         if moved and (await self._workspace_rules(workspace_id)).referring_to({segment_id}):
             await self._reevaluate(workspace_id, moved, seeds=frozenset(), changed=frozenset({segment_id}))

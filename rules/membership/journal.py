@@ -113,11 +113,19 @@ def _change_document(change: MembershipChange, build: int | None, write_token: s
     }
 
 
-async def write_changes(db: Database, changes: Sequence[MembershipChange], *, build: int | None = None) -> None:
+async def write_changes(
+    db: Database, changes: Sequence[MembershipChange], *, build: int | None = None
+) -> list[MembershipChange]:
     """Record `changes` and apply them to `memberships` and the member counts,
-    under a write marker that recovery finds if this is interrupted."""
+    under a write marker that recovery finds if this is interrupted.
+
+    Returns the changes that took effect. A change whose membership write
+    finds the state moved already (another process, reading the same
+    membership state, entered or removed the person first) is dropped with
+    its record, before the marker goes, so no reader of the history sees it
+    (`apply_to_memberships`)."""
     if not changes:
-        return
+        return []
     token = secrets.token_hex(8)
     marker = {
         "_id": token,
@@ -132,13 +140,28 @@ async def write_changes(db: Database, changes: Sequence[MembershipChange], *, bu
         first_seq = await allocate_sequence(db, len(changes))
         documents = [_change_document(c, build, token, first_seq + i) for i, c in enumerate(changes)]
         await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], documents)
-        await apply_to_memberships(db, changes)
+        # A build's exits are checked in one batch (one build per segment at a
+        # time, under its lease); the few of an incremental write one by one.
+        lost = await apply_to_memberships(db, changes, check_each_exit=build is None)
+        if lost:
+            # only this write's own records: a repeated build write's ids are those of the first one
+            await db[MEMBERSHIP_CHANGES].delete_many(
+                {"write": token, "_id": {"$in": [d["_id"] for d in documents if (d["segmentId"], d["personId"]) in lost]}}
+            )
         await db[MEMBERSHIP_WRITES].delete_one({"_id": token})
     finally:
         _WRITES_IN_PROGRESS.discard(token)
+    return [c for c in changes if (c.segment_id, c.person_id) not in lost]
 
 
-async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]) -> None:
+async def apply_to_memberships(
+    db: Database, changes: Iterable[MembershipChange], *, check_each_exit: bool = False
+) -> set[tuple[str, str]]:
+    """Apply the changes to `memberships` and the member counts; returns the
+    (segment, person) pairs whose change found the state moved already: an
+    entry whose row exists (the insert reports the duplicate), an exit whose
+    row is gone (checked per row with `check_each_exit`, else deleted in one
+    batch and not reported). Only what took effect moves the counts."""
     # A pair may change several times in one write (an entry and an exit both
     # found late): alternating, so an even number leaves it as it was, and an
     # odd number is the last change.
@@ -148,7 +171,7 @@ async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]
     net = [pair_changes[-1] for pair_changes in by_pair.values() if len(pair_changes) % 2]
     entered = [c for c in net if c.kind is ChangeKind.ENTERED]
     exited = [c for c in net if c.kind is ChangeKind.EXITED]
-    await insert_ignoring_duplicates(
+    duplicates = await insert_reporting_duplicates(
         db[MEMBERSHIPS],
         [
             {
@@ -161,7 +184,18 @@ async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]
             for c in entered
         ],
     )
-    await delete_by_ids(db[MEMBERSHIPS], [(c.workspace_id, membership_id(c.segment_id, c.person_id)) for c in exited])
+    lost = {(entered[i].segment_id, entered[i].person_id) for i in duplicates}
+    if check_each_exit:
+        for change in exited:
+            deleted = await db[MEMBERSHIPS].delete_one(
+                {"_id": membership_id(change.segment_id, change.person_id), "ws": change.workspace_id}
+            )
+            if not deleted.deleted_count:
+                lost.add((change.segment_id, change.person_id))
+    else:
+        await delete_by_ids(db[MEMBERSHIPS], [(c.workspace_id, membership_id(c.segment_id, c.person_id)) for c in exited])
+    entered = [c for c in entered if (c.segment_id, c.person_id) not in lost]
+    exited = [c for c in exited if (c.segment_id, c.person_id) not in lost]
     delta: Counter[tuple[str, str]] = Counter()
     for change in entered:
         delta[(change.workspace_id, change.segment_id)] += 1
@@ -174,6 +208,7 @@ async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]
     ]
     if updates:
         await db[SEGMENTS].bulk_write(updates, ordered=False)
+    return lost
 
 
 async def apply_pending_changes(db: Database, *, ws: str | None = None, segment_id: str | None = None) -> None:

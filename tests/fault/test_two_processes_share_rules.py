@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from api.settings import Settings
@@ -135,3 +136,47 @@ def test_a_condition_edited_during_another_processs_build_is_built_again(tmp_pat
     finally:
         builder.stop()
         editor.stop()
+
+
+def _history_in_sequence(data_dir: Path, segment_id: str) -> dict[str, list[str]]:
+    """Each person's changes in the segment, in the order they were recorded (`seq`)."""
+    history: dict[str, list[str]] = {}
+    for change in sorted(_stored_rows_of(data_dir, segment_id)[MEMBERSHIP_CHANGES], key=lambda c: c["seq"]):
+        history.setdefault(change["personId"], []).append(change["kind"])
+    return history
+
+
+def test_two_processes_ingesting_the_same_people_at_once_record_each_change_once(tmp_path):
+    people, rounds = 12, 8
+    workspace = create_workspace_in(tmp_path)
+    first = Service(tmp_path, workspace, env=ENV)
+    second = Service(tmp_path, workspace, env=ENV)
+    try:
+        for i in range(people):
+            _identify(first, f"p{i}", 0)
+        segment_id = first.create_segment("Large n", _n("GTE", 50))
+        _eventually(lambda: _ready_members(second, segment_id) == set(), "the segment was not built")
+
+        # Both processes get the same identifies at the same moment, so both
+        # evaluate each person from the same membership state: in and out of the segment.
+        def send(service: Service, n: int) -> None:
+            for i in range(people):
+                _identify(service, f"p{i}", n)
+
+        with ThreadPoolExecutor(2) as pool:
+            for round_ in range(rounds):
+                n = 100 if round_ % 2 == 0 else 0
+                list(pool.map(send, (first, second), (n, n)))
+                time.sleep(0.3)
+        # the last round put everyone out: wait until both processes' evaluations landed
+        _eventually(lambda: _ready_members(first, segment_id) == set(), "people stayed in the segment")
+        time.sleep(1)
+
+        history = _history_in_sequence(tmp_path, segment_id)
+        assert len(history) == people
+        for person, kinds in history.items():
+            assert kinds == ["ENTERED", "EXITED"] * (len(kinds) // 2), (person, kinds)
+        assert first.segment(segment_id)["memberCount"] == 0
+    finally:
+        first.stop()
+        second.stop()
