@@ -176,3 +176,8 @@ test: typecheck
 .PHONY: bench-incremental
 bench-incremental: $(STAMP)
 	$(PY) -m bench.incremental $(ARGS)
+
+# -- processes sharing a store (issue #11, decision #22): the rules-version read per pass, exits checked one by one.
+.PHONY: bench-shared-store
+bench-shared-store: $(STAMP)
+	$(PY) -m bench.shared_store $(ARGS)
