@@ -17,7 +17,11 @@ Three ways membership moves (docs/segments.md):
 
 Several service processes may share one store: a build and each round of
 the scheduler run under a lease (rules/store/leases.py), so only one process does
-them, and another takes them over when the holder stops renewing.
+them, and another takes them over when the holder stops renewing. The
+rest is agreed through the documents (docs/decisions.md #22): cached rules
+are read again when the workspace's rules version moved, a build ends
+READY only while the segment's generation is its own, and a change counts
+only if its membership row write took effect (rules/membership/journal.py).
 
 Manual segments change only through `apply_manual_changes`.
 """
@@ -530,12 +534,13 @@ class MembershipEngine:
         due: Mapping[tuple[str, str], float],
         now: float,
     ) -> list[MembershipChange]:
-        """Returns the changes that took effect (`write_changes`). Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
+        """Crash-safe order (docs/segments.md, "Crash safety"): the pairs that
         change are first scheduled as due (at their due moment if `run_due`
         found them, so a late change keeps its date, else now), so that a
         crash before their changes and final schedules are written leaves
         them for `run_due` to evaluate again after the restart, instead of
-        without a schedule; the other pairs get their final schedule at once."""
+        without a schedule; the other pairs get their final schedule at once.
+        Returns the changes that took effect (`write_changes`)."""
         if not changes:
             await write_schedules(self._db, schedules)
             return []
