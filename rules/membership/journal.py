@@ -20,6 +20,7 @@ change stream read.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -140,9 +141,7 @@ async def write_changes(
         first_seq = await allocate_sequence(db, len(changes))
         documents = [_change_document(c, build, token, first_seq + i) for i, c in enumerate(changes)]
         await insert_ignoring_duplicates(db[MEMBERSHIP_CHANGES], documents)
-        # A build's exits are checked in one batch (one build per segment at a
-        # time, under its lease); the few of an incremental write one by one.
-        lost = await apply_to_memberships(db, changes, check_each_exit=build is None)
+        lost = await apply_to_memberships(db, changes)
         if lost:
             # only this write's own records: a repeated build write's ids are those of the first one
             await db[MEMBERSHIP_CHANGES].delete_many(
@@ -154,14 +153,13 @@ async def write_changes(
     return [c for c in changes if (c.segment_id, c.person_id) not in lost]
 
 
-async def apply_to_memberships(
-    db: Database, changes: Iterable[MembershipChange], *, check_each_exit: bool = False
-) -> set[tuple[str, str]]:
+async def apply_to_memberships(db: Database, changes: Iterable[MembershipChange]) -> set[tuple[str, str]]:
     """Apply the changes to `memberships` and the member counts; returns the
     (segment, person) pairs whose change found the state moved already: an
-    entry whose row exists (the insert reports the duplicate), an exit whose
-    row is gone (checked per row with `check_each_exit`, else deleted in one
-    batch and not reported). Only what took effect moves the counts."""
+    entry whose row exists (the batched insert reports the duplicate), an
+    exit whose row is gone (a `delete_one` per row, sent concurrently, as a
+    batched delete reports only how many it removed). Only what took effect
+    moves the counts."""
     # A pair may change several times in one write (an entry and an exit both
     # found late): alternating, so an even number leaves it as it was, and an
     # odd number is the last change.
@@ -185,15 +183,10 @@ async def apply_to_memberships(
         ],
     )
     lost = {(entered[i].segment_id, entered[i].person_id) for i in duplicates}
-    if check_each_exit:
-        for change in exited:
-            deleted = await db[MEMBERSHIPS].delete_one(
-                {"_id": membership_id(change.segment_id, change.person_id), "ws": change.workspace_id}
-            )
-            if not deleted.deleted_count:
-                lost.add((change.segment_id, change.person_id))
-    else:
-        await delete_by_ids(db[MEMBERSHIPS], [(c.workspace_id, membership_id(c.segment_id, c.person_id)) for c in exited])
+    deletions = await asyncio.gather(
+        *(db[MEMBERSHIPS].delete_one({"_id": membership_id(c.segment_id, c.person_id), "ws": c.workspace_id}) for c in exited)
+    )
+    lost |= {(c.segment_id, c.person_id) for c, deleted in zip(exited, deletions, strict=True) if not deleted.deleted_count}
     entered = [c for c in entered if (c.segment_id, c.person_id) not in lost]
     exited = [c for c in exited if (c.segment_id, c.person_id) not in lost]
     delta: Counter[tuple[str, str]] = Counter()

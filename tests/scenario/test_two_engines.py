@@ -63,12 +63,13 @@ async def test_a_change_another_writer_made_first_is_dropped_with_its_record(db,
     def change(kind: ChangeKind, at: float) -> MembershipChange:
         return MembershipChange(workspace_id=WS, segment_id=manual.id, person_id="ann", kind=kind, at=at)
 
-    # Two writers read "not a member", both enter her; then both read "member" and remove her.
+    # Two writers read "not a member", both enter her; then both (and a build) read "member" and remove her.
     assert await write_changes(db, [change(ChangeKind.ENTERED, 1.0)]) == [change(ChangeKind.ENTERED, 1.0)]
     assert await write_changes(db, [change(ChangeKind.ENTERED, 2.0)]) == []
     assert (await get_segment(db, WS, manual.id)).member_count == 1
     assert await write_changes(db, [change(ChangeKind.EXITED, 3.0)]) == [change(ChangeKind.EXITED, 3.0)]
     assert await write_changes(db, [change(ChangeKind.EXITED, 4.0)]) == []
+    assert await write_changes(db, [change(ChangeKind.EXITED, 5.0)], build=7) == []  # a build's exit as well
 
     recorded = await db[MEMBERSHIP_CHANGES].find({"ws": WS, "segmentId": manual.id}).sort([("seq", 1)]).to_list()
     assert [(c["kind"], c["at"]) for c in recorded] == [("ENTERED", 1.0), ("EXITED", 3.0)]
