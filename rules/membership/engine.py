@@ -464,6 +464,9 @@ class MembershipEngine:
             removed_people: list[str] = []
             for person_id in person_ids:
                 person = await load_person_data(self._db, workspace_id, person_id)
+                # Dated after the read of the membership state it departs from:
+                # across processes, a change made from a later read is dated later.
+                now = self.clock.now()
                 if person is None:
                     changes.extend(await self._exits_of_removed_person(workspace_id, person_id, now))
                     removed_people.append(person_id)

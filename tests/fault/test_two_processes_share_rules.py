@@ -138,10 +138,10 @@ def test_a_condition_edited_during_another_processs_build_is_built_again(tmp_pat
         editor.stop()
 
 
-def _history_in_sequence(data_dir: Path, segment_id: str) -> dict[str, list[str]]:
-    """Each person's changes in the segment, in the order they were recorded (`seq`)."""
+def _histories(data_dir: Path, segment_id: str, order: str) -> dict[str, list[str]]:
+    """Each person's changes in the segment, in `order` (`seq`: as recorded, `at`: as dated)."""
     history: dict[str, list[str]] = {}
-    for change in sorted(_stored_rows_of(data_dir, segment_id)[MEMBERSHIP_CHANGES], key=lambda c: c["seq"]):
+    for change in sorted(_stored_rows_of(data_dir, segment_id)[MEMBERSHIP_CHANGES], key=lambda c: c[order]):
         history.setdefault(change["personId"], []).append(change["kind"])
     return history
 
@@ -172,10 +172,11 @@ def test_two_processes_ingesting_the_same_people_at_once_record_each_change_once
         _eventually(lambda: _ready_members(first, segment_id) == set(), "people stayed in the segment")
         time.sleep(1)
 
-        history = _history_in_sequence(tmp_path, segment_id)
-        assert len(history) == people
-        for person, kinds in history.items():
-            assert kinds == ["ENTERED", "EXITED"] * (len(kinds) // 2), (person, kinds)
+        for order in ("seq", "at"):
+            history = _histories(tmp_path, segment_id, order)
+            assert len(history) == people
+            for person, kinds in history.items():
+                assert kinds == ["ENTERED", "EXITED"] * (len(kinds) // 2), (order, person, kinds)
         assert first.segment(segment_id)["memberCount"] == 0
     finally:
         first.stop()
