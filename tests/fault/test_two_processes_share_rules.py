@@ -3,7 +3,9 @@ each other's segment edits: a condition changed or a segment deleted on one
 is what the other evaluates ingested people with at once (the workspace's
 rules version, rules/segments/records.py), and a build under way in one when
 the other changes the condition does not end READY with the old members
-(the segment's generation supersedes it, rules/membership/engine.py)."""
+(the segment's generation supersedes it, rules/membership/engine.py). Both
+ingesting for the same people at once record each change once (the
+membership row decides, rules/membership/journal.py). docs/decisions.md #22."""
 
 from __future__ import annotations
 
