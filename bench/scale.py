@@ -94,6 +94,19 @@ async def load_once(data_dir: Path, people: int, events_per_person: float | None
     return workspace_id
 
 
+async def build_with_progress(db, engine: MembershipEngine, segment_id: str, name: str) -> None:
+    """Wait for the segment's build, showing the changes it has written (its `progress`)."""
+    with tqdm(total=0, unit="change", desc=name[:30], file=sys.stderr, leave=False) as bar:
+        waiting = asyncio.ensure_future(engine.wait_for_builds())
+        while not waiting.done():
+            await asyncio.wait([waiting], timeout=2.0)
+            segment = await db["segments"].find_one({"_id": segment_id}, {"progress": 1})
+            progress = (segment or {}).get("progress") or {}
+            bar.total = progress.get("total", 0)
+            bar.update(progress.get("done", 0) - bar.n)
+        await waiting
+
+
 async def main(people: int, events_per_person: float | None, data_dir: Path, runs: int) -> None:
     print(f"machine: {machine()}")
     workspace_id = await load_once(data_dir, people, events_per_person)
@@ -107,20 +120,20 @@ async def main(people: int, events_per_person: float | None, data_dir: Path, run
         for segment in sorted(previous, key=lambda s: s.name == BENCH_PREFIX + "high value"):
             await segments.delete(workspace_id, segment.id)
 
-        print(f"\n{'segment build (create -> READY)':<46} {'seconds':>8} {'members':>8}")
+        print(f"\n{'segment build (create -> READY)':<46} {'seconds':>8} {'CPU s':>8} {'members':>8}")
         high_value = CONDITIONS["lifetime_value > 25000"]
         builds: dict[str, float] = {}
         referenced_id = None
         for name, condition in [("high value", high_value), *CONDITIONS.items()]:
             if referenced_id is not None:
                 condition = json.loads(json.dumps(condition).replace(HIGH_VALUE_SEGMENT, referenced_id))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             created = await segments.create(workspace_id, SegmentDraft(name=BENCH_PREFIX + name, condition=condition))
-            await engine.wait_for_builds()
+            await build_with_progress(db, engine, created.id, name)
             builds[name] = time.perf_counter() - started
             referenced_id = referenced_id or created.id
             count = (await db["segments"].find_one({"_id": created.id}))["memberCount"]
-            print(f"{name:<46} {builds[name]:>8.2f} {count:>8}")
+            print(f"{name:<46} {builds[name]:>8.2f} {time.process_time() - cpu:>8.1f} {count:>8}", flush=True)
         print(f"{'total':<46} {sum(builds.values()):>8.1f}")
 
         print(f"\n{'preview (matching_person_ids), median of ' + str(runs):<46} {'ms':>8}")
@@ -134,7 +147,7 @@ async def main(people: int, events_per_person: float | None, data_dir: Path, run
                 await matching_person_ids(db, parsed, workspace_id=workspace_id, now=now)
                 samples.append(time.perf_counter() - started)
             by_kind[kind_of(condition)].append(statistics.median(samples))
-            print(f"{name:<46} {statistics.median(samples) * 1000:>8.0f}")
+            print(f"{name:<46} {statistics.median(samples) * 1000:>8.0f}", flush=True)
         print(f"\n{'preview per kind of condition':<24} {'conditions':>10} {'median ms':>10} {'max ms':>10}")
         for kind, seconds in sorted(by_kind.items()):
             print(f"{kind:<24} {len(seconds):>10} {statistics.median(seconds) * 1000:>10.0f} {max(seconds) * 1000:>10.0f}")
@@ -144,6 +157,7 @@ async def main(people: int, events_per_person: float | None, data_dir: Path, run
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"\npeak memory (this process): {peak:,.0f} MB")
     print(f"store on disk: {size_on_disk(data_dir) / 1e6:,.1f} MB in {data_dir}")
+    print(f"machine at the end: {machine()}")
 
 
 if __name__ == "__main__":
