@@ -476,6 +476,15 @@ class MembershipEngine:
                     if explanation.holds != was_member:
                         member_of.symmetric_difference_update({rule.id})
                         moved.add(rule.id)
+            # A pair that keeps its membership, of a segment time alone cannot move,
+            # has no schedule to write or remove (its builds clear the segment's);
+            # pairs that change keep theirs for the crash-safe order below.
+            timeless = {rule.id for rule in rules.ordered if not rule.deps.time_relative}
+            touched = {(c.segment_id, c.person_id) for c in changes} | set(due)
+            schedules = [
+                e for e in schedules
+                if e.at is not None or e.segment_id not in timeless or (e.segment_id, e.person_id) in touched
+            ]
             await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
             for person_id in removed_people:
                 await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})
