@@ -247,11 +247,12 @@ class EmbeddedCollection:
 
     def _indexed_in(self, filter: dict[str, Any]) -> tuple[str, list[str]] | None:
         """Rule 4 applies: the one `$in` of string keys, on a field the engine indexes."""
-        found = [(k, v["$in"]) for k, v in filter.items() if isinstance(v, dict) and "$in" in v]
+        # An `$in` on a field the engine does not index (say event names) stays in the rest of the filter.
+        found = [(k, v["$in"]) for k, v in filter.items() if k in self._indexed and isinstance(v, dict) and "$in" in v]
         if len(found) != 1:
             return None
         field, keys = found[0]
-        if field not in self._indexed or set(filter[field]) != {"$in"} or not isinstance(keys, (list, tuple)):
+        if set(filter[field]) != {"$in"} or not isinstance(keys, (list, tuple)):
             return None
         if not all(isinstance(key, str) for key in keys):
             return None

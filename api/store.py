@@ -47,15 +47,22 @@ async def open_store(settings: Settings) -> Store:
     from api.embedded_sqlite import SharedFileSQLiteEngine, drop_scalar_index_copies
     from api.embedded_store import EmbeddedDatabase
 
+    # No budget on the documents an aggregation materialises: mongoeco refuses a
+    # `$group` or `$sort` over more than 50,000 input documents unless it may
+    # spill, where MongoDB (allowDiskUse by default since 6.0) answers. At
+    # 100,000 people every event condition's build and preview failed so
+    # (docs/scaling.md, third session). mongoeco's spill is a round trip of
+    # the same list through a temporary file, so it would cost time and save
+    # no memory: the pipelines run in memory, as they did below the budget.
     engine: AsyncStorageEngine
     if settings.embedded_engine == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = settings.data_dir / f"{settings.database}.sqlite"
         drop_scalar_index_copies(path)
-        engine = SharedFileSQLiteEngine(path=str(path))
+        engine = SharedFileSQLiteEngine(path=str(path), aggregation_materialization_limit=None)
         description = f"embedded sqlite at {path}"
     else:
-        engine = MemoryEngine()
+        engine = MemoryEngine(aggregation_materialization_limit=None)
         description = "embedded memory"
     embedded_client = EmbeddedClient(engine)
     await embedded_client.__aenter__()

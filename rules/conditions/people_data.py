@@ -32,6 +32,24 @@ def collections_read(reads: Dependencies) -> frozenset[str]:
     return frozenset(collection for collection, needed in wanted.items() if needed)
 
 
+def events_filter(reads: Dependencies | None) -> dict[str, Any]:
+    """The events a condition with these dependencies reads: page views,
+    all events or the named ones (rules/conditions/lowering.py tests `type`
+    and `name` the same way); no filter without `reads`."""
+    if reads is None:
+        return {}
+    kinds: list[dict[str, Any]] = []
+    if reads.any_event:
+        kinds.append({"type": "event"})
+    elif reads.event_names:
+        kinds.append({"type": "event", "name": {"$in": sorted(reads.event_names)}})
+    if reads.page:
+        kinds.append({"type": "page"})
+    if len(kinds) == 1:
+        return kinds[0]
+    return {"$or": kinds} if kinds else {}
+
+
 async def load_people_data(
     db: Database, workspace_id: str, person_ids: list[str], *, reads: Dependencies | None = None
 ) -> dict[str, PersonData]:
@@ -40,11 +58,13 @@ async def load_people_data(
     profiles = await db[PEOPLE].find({"ws": workspace_id, "_id": {"$in": person_ids}}).to_list()
     found = [p["_id"] for p in profiles]
     loaded = collections_read(reads) if reads is not None else frozenset({EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS})
+    narrowed = {EVENTS: events_filter(reads)}
     activity: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for collection in (EVENTS, DEVICES, DELIVERIES, MEMBERSHIPS):
         by_person: dict[str, list[dict[str, Any]]] = {person_id: [] for person_id in found}
         if collection in loaded:
-            cursor = db[collection].find({"ws": workspace_id, "personId": {"$in": found}}).sort([("_id", 1)])
+            query = {"ws": workspace_id, "personId": {"$in": found}, **narrowed.get(collection, {})}
+            cursor = db[collection].find(query).sort([("_id", 1)])
             async for doc in cursor:
                 by_person[doc["personId"]].append(doc)
         activity[collection] = by_person

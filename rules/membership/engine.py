@@ -77,6 +77,12 @@ log = logging.getLogger("segments.membership")
 
 WRITE_BATCH = 500  # changes written per batch during a build
 DUE_BATCH = 500  # schedules taken per round of run_due
+# Time-sensitive people read per batch after a windowed build: one `$in` per
+# collection the condition reads. Larger than a write batch because each
+# read is one query whatever its size (on the embedded sqlite engine a pass
+# over the workspace's documents, docs/scaling.md), and 5,000 people's
+# activity is tens of megabytes at most.
+CANDIDATE_BATCH = 5_000
 SCHEDULER_POLL_SECONDS = 1.0
 SCHEDULER_LEASE = "membership-scheduler"
 # Long enough to outlast a build's longest single store call (an in-process
@@ -420,18 +426,20 @@ class MembershipEngine:
         )
         ordered = sorted(candidates)
         reads = dependencies(condition)
-        for start in range(0, len(ordered), WRITE_BATCH):
-            people = await load_people_data(self._db, workspace_id, ordered[start : start + WRITE_BATCH], reads=reads)
-            entries = [
-                ScheduleEntry(
-                    workspace_id=workspace_id,
-                    segment_id=segment_id,
-                    person_id=person_id,
-                    at=next_check_at(evaluate(condition, person, now=now).next_change_at, now),
-                )
+        for start in range(0, len(ordered), CANDIDATE_BATCH):
+            people = await load_people_data(self._db, workspace_id, ordered[start : start + CANDIDATE_BATCH], reads=reads)
+            moments = {
+                person_id: next_check_at(evaluate(condition, person, now=now).next_change_at, now)
                 for person_id, person in people.items()
+            }
+            # The segment's schedules were cleared above: a person with no next moment has none to remove.
+            entries = [
+                ScheduleEntry(workspace_id=workspace_id, segment_id=segment_id, person_id=person_id, at=at)
+                for person_id, at in moments.items()
+                if at is not None
             ]
-            await write_schedules(self._db, entries)
+            for written in range(0, len(entries), WRITE_BATCH):
+                await write_schedules(self._db, entries[written : written + WRITE_BATCH])
 
     # -- incremental -------------------------------------------------------------
 
@@ -524,6 +532,15 @@ class MembershipEngine:
                     if explanation.holds != was_member:
                         member_of.symmetric_difference_update({rule.id})
                         moved.add(rule.id)
+            # A pair that keeps its membership, of a segment time alone cannot move,
+            # has no schedule to write or remove (its builds clear the segment's);
+            # pairs that change keep theirs for the crash-safe order below.
+            timeless = {rule.id for rule in rules.ordered if not rule.deps.time_relative}
+            touched = {(c.segment_id, c.person_id) for c in changes} | set(due)
+            schedules = [
+                e for e in schedules
+                if e.at is not None or e.segment_id not in timeless or (e.segment_id, e.person_id) in touched
+            ]
             written = await self._write_changes_and_schedules(changes, schedules, due=due, now=now)
             for person_id in removed_people:
                 await self._db[SCHEDULES].delete_many({"ws": workspace_id, "personId": person_id})

@@ -112,6 +112,21 @@ async def test_in_on_an_indexed_field_answers_as_the_engine_does(stores, project
     assert streamed == found
 
 
+@pytest.mark.parametrize(
+    "narrowing",
+    [{"type": "event", "name": {"$in": ["n1"]}}, {"$or": [{"type": "page"}, {"type": "event", "name": {"$in": ["n0"]}}]}],
+)
+async def test_in_on_an_indexed_field_with_an_in_on_another_field(stores, narrowing):
+    """A windowed build's read of named events: the `$in` on `personId` is the seam's, the one on `name` the engine's."""
+    raw, seam = stores
+    query = {"ws": "ws_a", "personId": {"$in": ["p1", "p2", "p3"]}, **narrowing}
+    cursor = seam[EVENTS].find(query).sort([("_id", 1)])
+    assert type(cursor).__name__ == "SeamCursor"
+    found = await cursor.to_list()
+    assert found == await raw[EVENTS].find(query).sort([("_id", 1)]).to_list()
+    assert found
+
+
 async def test_a_cursor_method_the_seam_does_not_support_raises(stores):
     _, seam = stores
     cursor = seam[EVENTS].find({"ws": "ws_a", "personId": {"$in": ["p1"]}})
