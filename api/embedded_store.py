@@ -132,6 +132,8 @@ ENGINE_INDEXES: dict[str, frozenset[str]] = {
     EXPORTS: frozenset({"ws"}),
 }
 
+ENGINES = ("memory", "sqlite")
+
 # Lookups in flight at once (rules 3 and 4).
 LOOKUP_CONCURRENCY = 500
 
@@ -139,32 +141,34 @@ LOOKUP_CONCURRENCY = 500
 class EmbeddedDatabase:
     """A mongoeco database whose collections follow the rules above.
 
-    `in_by_scan`: answer rule 4 by one pass over the rest of the filter (the
-    sqlite engine) rather than by one query per key (the memory engine)."""
+    `engine`: the mongoeco engine behind `database`, "memory" or "sqlite";
+    rules 3 and 4 answer the way that engine is fastest."""
 
-    def __init__(self, database: Any, *, in_by_scan: bool = False) -> None:
+    def __init__(self, database: Any, *, engine: str = "memory") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
         self.engine_database = database  # mongoeco's own, without the seam
-        self._in_by_scan = in_by_scan
+        self._engine = engine
 
     def __getitem__(self, name: str) -> EmbeddedCollection:
-        return EmbeddedCollection(self.engine_database[name], in_by_scan=self._in_by_scan)
+        return EmbeddedCollection(self.engine_database[name], engine=self._engine)
 
     def get_collection(self, name: str, *args: Any, **kwargs: Any) -> EmbeddedCollection:
-        return EmbeddedCollection(self.engine_database.get_collection(name, *args, **kwargs), in_by_scan=self._in_by_scan)
+        return EmbeddedCollection(self.engine_database.get_collection(name, *args, **kwargs), engine=self._engine)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine_database, name)
 
 
 class EmbeddedCollection:
-    def __init__(self, collection: Any, *, in_by_scan: bool = False) -> None:
+    def __init__(self, collection: Any, *, engine: str = "memory") -> None:
         self._collection = collection
-        self._in_by_scan = in_by_scan
+        # The sqlite engine's query on an indexed field is a pass over the collection, as is an `_id` miss.
+        self._sqlite = engine == "sqlite"
         self._with_companion = collection.name in WITH_COMPANION
         self._engine_indexes = ENGINE_INDEXES.get(collection.name, frozenset())
         self._indexed = self._engine_indexes - {"ws"}
-        # The sqlite engine's query on an indexed field is a pass over the collection, as is an `_id` miss.
-        self._key_field = None if in_by_scan else KEY_FIELDS.get(collection.name)
+        self._key_field = None if self._sqlite else KEY_FIELDS.get(collection.name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._collection, name)
@@ -227,7 +231,7 @@ class EmbeddedCollection:
         prefix = f"{workspace}|" if isinstance(workspace, str) else None
 
         async def lookup(doc_id: str, fields: Any) -> list[dict[str, Any]]:
-            if not plain or not self._indexed.isdisjoint(rest):
+            if not plain or (not self._sqlite and not self._indexed.isdisjoint(rest)):
                 # Through the filter's indexed key (say a new event's owner): a miss costs an index lookup.
                 doc = await self._collection.find_one(self._planned({"_id": doc_id, **rest}), fields)
                 return [] if doc is None else [doc]
@@ -246,12 +250,13 @@ class EmbeddedCollection:
         return run
 
     def _indexed_in(self, filter: dict[str, Any]) -> tuple[str, list[str]] | None:
-        """Rule 4 applies: the one `$in` of string keys, on a field the engine indexes."""
-        found = [(k, v["$in"]) for k, v in filter.items() if isinstance(v, dict) and "$in" in v]
+        """Rule 4 applies: the one `$in` of string keys on a field the engine indexes (other
+        fields' `$in`s stay in the rest of the filter)."""
+        found = [(k, v["$in"]) for k, v in filter.items() if k in self._indexed and isinstance(v, dict) and "$in" in v]
         if len(found) != 1:
             return None
         field, keys = found[0]
-        if field not in self._indexed or set(filter[field]) != {"$in"} or not isinstance(keys, (list, tuple)):
+        if set(filter[field]) != {"$in"} or not isinstance(keys, (list, tuple)):
             return None
         if not all(isinstance(key, str) for key in keys):
             return None
@@ -278,13 +283,13 @@ class EmbeddedCollection:
         async def one_pass(fields: Any) -> list[dict[str, Any]]:
             wanted = set(keys)
             kept = []
-            for doc in await self._collection.find(self._planned(rest), fields).to_list():
+            async for doc in self._collection.find(self._planned(rest), fields):  # streamed: only the kept are held
                 value = doc.get(field)
                 if any(v in wanted for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
                     kept.append(doc)
             return kept
 
-        return one_pass if self._in_by_scan else per_key
+        return one_pass if self._sqlite else per_key
 
     # -- writes ------------------------------------------------------------------
 
