@@ -176,3 +176,8 @@ test: typecheck
 .PHONY: bench-incremental
 bench-incremental: $(STAMP)
 	$(PY) -m bench.incremental $(ARGS)
+
+# -- the seam per engine (issue #11): the alternatives of rules 2-4 on one engine (sqlite by default), and rule 4's pass's memory.
+.PHONY: bench-seam-engines
+bench-seam-engines: $(STAMP)
+	$(PY) -m bench.seam_engines $(ARGS)
