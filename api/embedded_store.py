@@ -18,36 +18,53 @@ bench-seam` measures each with and without the seam):
    other collections (write markers, counters) read every document.
 
 2. A filter on a key the engine indexes other than `ws` has such keys moved
-   first and `ws` last. The engine plans with the index of the filter's
-   first key, and `ws` selects a whole workspace: a person's events among
-   20,000 with `{"ws", "personId"}` take 142 ms, with `{"personId", "ws"}`
-   0.6 ms.
+   first and `ws` last. The memory engine plans with the index of the
+   filter's first key, and `ws` selects a whole workspace: a person's events
+   among 20,000 with `{"ws", "personId"}` take 142 ms, with `{"personId",
+   "ws"}` 0.6 ms. The sqlite engine answers either order with one pass over
+   the collection (docs/decisions.md #16): no order was consistently faster
+   there (`make bench-seam-engines`), so the rule stays for both.
 
 3. `_id` lookups (`{"_id": id}` or `{"_id": {"$in": ids}}`) become one
-   lookup per id: by `_id` alone when the other keys are plain string
+   `find_one` per id: by `_id` alone when the other keys are plain string
    equalities such as `ws`, checked on the document found; with the whole
-   filter (rule 2) when it has another indexed key, such as a new event's
-   owner, or other conditions (a page of a segment's people with a
-   search). The engine
-   answers `$in` by scanning the collection again for every match (500 ids
-   among 20,000: 14 s, against 0.16 ms a lookup), and plans `{"_id", "ws"}`
-   through the `ws` index (0.64 ms a lookup at 20,000 people). For the
-   collections whose `_id` is "{ws}|{key}" with `key` also stored in an
-   indexed field (`KEY_FIELDS`), the lookup goes through that field on the
-   memory engine: it answers an `_id` lookup that finds nothing (a new
-   person's identity, a new delivery) by scanning the collection (29 ms at
-   20,000), a miss on a secondary index costs 0.2 ms. Not on the sqlite
-   engine, where a query on an indexed field is itself a pass over the
-   collection: among 5,000 identities a hit by `key` took 114 ms, by `_id`
-   3.5 ms, and a miss about 100 ms either way.
+   filter (rule 2) when it has other conditions (a page of a segment's
+   people with a search), and on the memory engine also when it has
+   another indexed key, such as a new event's owner, whose index answers a
+   miss cheaply there. The engines answer `$in` by scanning the collection
+   again for every match (memory: 500 ids among 20,000: 14 s, against
+   0.16 ms a lookup; sqlite: 20 ids 0.7 s, against 14 ms for 20 lookups, and
+   500 ids fail, SQLite's expression tree too deep), and plan `{"_id",
+   "ws"}` through the `ws` index (0.64 ms a lookup at 20,000 people). On
+   the sqlite engine a filter with another indexed key is itself a pass
+   (an event by `{"ws", "personId", "_id"}` among 20,000: 131 ms, by `_id`
+   alone then checked 0.9 ms). For the collections whose `_id` is
+   "{ws}|{key}" with `key` also stored in an indexed field (`KEY_FIELDS`),
+   the lookup goes through that field on the memory engine: it answers an
+   `_id` lookup that finds nothing (a new person's identity, a new
+   delivery) by scanning the collection (29 ms at 20,000), a miss on a
+   secondary index costs 0.2 ms. Not on the sqlite engine, where a query on
+   an indexed field is itself a pass over the collection: among 5,000
+   identities a hit by `key` took 114 ms, by `_id` 3.5 ms. A miss there is
+   a pass whatever the shape (mongoeco's `find_one` scans after its direct
+   `_id` lookup finds nothing; 59 ms among 20,000 identities), and
+   `find(...).limit(1)`, which scans once rather than twice, is slower on
+   the hits the reads are made of.
 
 4. `{field: {"$in": keys}}` on a field the engine indexes (other than
-   `_id`), as DataLoaders and batch reads ask: on the memory engine one
+   `_id`), as DataLoaders and batch reads ask, the rest of the filter
+   (other fields' `$in`s included) kept as it is: on the memory engine one
    equality query per key through the index (200 people's events among
    17,000: 1.8 s, `$in` 22 s); on the sqlite engine one pass over the rest
    of the filter (the workspace), kept by key (1.5 s, against 97 s for 200
    equality queries and 126 s for `$in`: its equality query on an indexed
    field is already a pass over the collection, docs/decisions.md #16).
+   The pass is streamed, holding only the documents it keeps: over a
+   workspace of 100,000 events, 0.5 MiB of Python objects at its peak
+   against 115 MiB when it read the workspace into a list first (peak RSS
+   +233 MiB). The rest of the filter goes to SQL, where it skips rows
+   before they are decoded (`name: {$in: [2 of 6 names]}`: 2.1 s, against
+   5.5 s for the workspace alone).
    The caller's sort, skip and limit are applied to the merged documents.
 
 5. `delete_many` by `_id $in` becomes a `bulk_write` of one `DeleteOne` per

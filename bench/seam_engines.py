@@ -179,7 +179,7 @@ async def main(engine_name: str, stored: int, keys: int, engine_in_keys: int, pa
             person = f"{WS}|p7"
             for label, query in (("{ws, personId}", {"ws": WS, "personId": person}), ("{personId, ws}", {"personId": person, "ws": WS}),
                                  ("{personId}", {"personId": person})):
-                await _report(f"by {label}", lambda query=query: raw[EVENTS].find(query).to_list())
+                await _report(f"by {label}", lambda query=query: raw[EVENTS].find(query).to_list(), 9)
 
             print(f"\n4. {keys} people's events by personId $in")
             wanted = [f"{WS}|p{i}" for i in range(keys)]
