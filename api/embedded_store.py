@@ -37,8 +37,8 @@ bench-seam` measures each with and without the seam):
    500 ids fail, SQLite's expression tree too deep), and plan `{"_id",
    "ws"}` through the `ws` index (0.64 ms a lookup at 20,000 people). On
    the sqlite engine a filter with another indexed key is itself a pass
-   (an event by `{"ws", "personId", "_id"}` among 20,000: 131 ms, by `_id`
-   alone then checked 0.9 ms). For the collections whose `_id` is
+   (an event by `{"ws", "personId", "_id"}` among 20,000: 55-131 ms, by
+   `_id` alone then checked 0.8-0.9 ms). For the collections whose `_id` is
    "{ws}|{key}" with `key` also stored in an indexed field (`KEY_FIELDS`),
    the lookup goes through that field on the memory engine: it answers an
    `_id` lookup that finds nothing (a new person's identity, a new
@@ -47,7 +47,7 @@ bench-seam` measures each with and without the seam):
    an indexed field is itself a pass over the collection: among 5,000
    identities a hit by `key` took 114 ms, by `_id` 3.5 ms. A miss there is
    a pass whatever the shape (mongoeco's `find_one` scans after its direct
-   `_id` lookup finds nothing; 59 ms among 20,000 identities), and
+   `_id` lookup finds nothing; 59-109 ms among 20,000 identities), and
    `find(...).limit(1)`, which scans once rather than twice, is slower on
    the hits the reads are made of.
 
