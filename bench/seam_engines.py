@@ -13,6 +13,9 @@ identities in one workspace:
    asks), one `find({"_id"}).limit(1)` per id, and the seam; a lookup that
    finds nothing; a new event looked up with its owner
    (`{"ws", "personId", "_id"}`): the whole filter, or by `_id` alone.
+A page of 20 of a segment's people (rules/people/segment_members.py) with
+   a first lookup of 21 members or of LOOKUP_BATCH, by the segment alone
+   and with a search.
 2. A person's events by `{"ws", "personId"}`, `{"personId", "ws"}`,
    `{"personId"}`.
 4. --keys people's events by `{"ws", "personId": {"$in": keys}}`: the
@@ -41,6 +44,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from contextlib import aclosing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,8 @@ from mongoeco import AsyncMongoClient
 from api.embedded_store import EmbeddedDatabase
 from bench.embedded_seam import _engine
 from bench.scale import machine
-from rules.store.collections import EVENTS, IDENTITIES, PEOPLE, ensure_indexes
+from rules.people.segment_members import LOOKUP_BATCH, segment_people
+from rules.store.collections import EVENTS, IDENTITIES, MEMBERSHIPS, PEOPLE, ensure_indexes
 
 WS = "ws_bench"
 BIG = "ws_big"
@@ -110,6 +115,16 @@ async def _limit_one(collection: Any, doc_id: str) -> list:
 async def _per_key(collection: Any, rest: dict[str, Any], keys: list[str]) -> list:
     found = await asyncio.gather(*(collection.find({"personId": key, **rest}).to_list() for key in keys))
     return [doc for docs in found for doc in docs]
+
+
+async def _page(db: Any, match: dict[str, Any], first_batch: int) -> list:
+    page = []
+    async with aclosing(segment_people(db, WS, "seg", match=match, first_batch=first_batch)) as members:
+        async for member in members:
+            page.append(member)
+            if len(page) == 21:
+                break
+    return page
 
 
 def _kept(documents: list[dict[str, Any]], wanted: set[str]) -> list[dict[str, Any]]:
@@ -174,6 +189,16 @@ async def main(engine_name: str, stored: int, keys: int, engine_in_keys: int, pa
                           lambda: raw[EVENTS].find_one({"personId": owner, "_id": event_id, "ws": WS}))
             await _report("the same, by _id alone, then checked", lambda: raw[EVENTS].find({"_id": event_id}).limit(1).to_list())
             await _report("the same, through the seam", lambda: seam[EVENTS].find_one(with_owner))
+
+            print("\na page of 20 of a segment's people (and one more), segment_people's first lookup of 21 or 200 members")
+            members = [{"_id": f"seg|{WS}|p{i}", "ws": WS, "segmentId": "seg", "personId": f"{WS}|p{i}", "enteredAt": 1.0}
+                       for i in range(0, stored, 10)]
+            await _insert(raw[MEMBERSHIPS], members)
+            search = {"ws": WS, "attributes.n": {"$gte": 0, "$type": "number"}}
+            for label, match in (("the segment alone", {"ws": WS}), ("with a search (a condition on attributes)", search)):
+                for first_batch in (21, LOOKUP_BATCH):
+                    await _report(f"{label}, first lookup of {first_batch}",
+                                  lambda match=match, first_batch=first_batch: _page(seam, match, first_batch), 1)
 
             print("\n2. a person's events")
             person = f"{WS}|p7"
