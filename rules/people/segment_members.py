@@ -4,10 +4,10 @@ by a people match (the filters of the `people` search).
 Memberships live in their own collection, so the segment drives: its
 memberships are read in person-id order (an indexed equality on the
 segment), a batch at a time (the first a page's worth, then growing), and
-each batch's people are read by `_id $in` with the rest of the match. The order is the `people` search's own (`_id`
-ascending), so its cursors work unchanged. An export of a segment that
-holds much of its workspace reads the workspace's people in one scan
-instead (`all_segment_people`).
+each batch's people are read by `_id $in` with the rest of the match. The
+order is the `people` search's own (`_id` ascending), so its cursors work
+unchanged. An export of a segment that holds much of its workspace reads
+the workspace's people in one scan instead (`all_segment_people`).
 """
 
 from __future__ import annotations
