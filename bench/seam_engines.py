@@ -16,6 +16,9 @@ identities in one workspace:
 A page of 20 of a segment's people (rules/people/segment_members.py) with
    a first lookup of 21 members or of LOOKUP_BATCH, by the segment alone
    and with a search.
+The dashboard's membership reads: one segment's first page and count among
+   --memberships memberships of 20 segments, as the domain asks and the
+   shapes the engine might answer faster.
 2. A person's events by `{"ws", "personId"}`, `{"personId", "ws"}`,
    `{"personId"}`.
 4. --keys people's events by `{"ws", "personId": {"$in": keys}}`: the
@@ -30,7 +33,7 @@ keeps the keys' events (the seam before) or streams it and keeps only
 those (now), and its time with and without a condition on the event name
 (`name: {"$in": [...]}`) in the pass's query.
 
-    python -m bench.seam_engines [--engine sqlite|memory] [--stored 20000] [--keys 200] [--pass-events 100000]
+    python -m bench.seam_engines [--engine sqlite|memory] [--stored 20000] [--memberships 40000] [--keys 200] [--pass-events 100000]
 
 Figures depend on the machine; nothing here passes or fails.
 """
@@ -156,7 +159,7 @@ def _max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def main(engine_name: str, stored: int, keys: int, engine_in_keys: int, pass_events: int) -> None:
+async def main(engine_name: str, stored: int, memberships: int, keys: int, engine_in_keys: int, pass_events: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         async with AsyncMongoClient(_engine(engine_name, Path(directory))) as client:
             raw = client["bench"]
@@ -200,6 +203,18 @@ async def main(engine_name: str, stored: int, keys: int, engine_in_keys: int, pa
                     await _report(f"{label}, first lookup of {first_batch}",
                                   lambda match=match, first_batch=first_batch: _page(seam, match, first_batch), 1)
 
+            print(f"\nthe dashboard's membership reads, one segment's among {memberships:,} memberships of 20 segments")
+            await _insert(raw[MEMBERSHIPS], [{"_id": f"seg{i % 20}|{WS}|m{i:06}", "ws": WS, "segmentId": f"seg{i % 20}",
+                                              "personId": f"{WS}|m{i:06}", "enteredAt": 1.0} for i in range(memberships)])
+            of_segment = {"ws": WS, "segmentId": "seg3"}
+            await _report("first page: {ws, segmentId} by _id, 21, through the seam",
+                          lambda: seam[MEMBERSHIPS].find(of_segment).sort([("_id", 1)]).limit(21).to_list())
+            await _report("the same, hinted to the segmentId index",
+                          lambda: raw[MEMBERSHIPS].find(of_segment).hint("segmentId_1").sort([("_id", 1)]).limit(21).to_list())
+            await _report("the same as an _id range (`_id` is segment|person)",
+                          lambda: raw[MEMBERSHIPS].find({"_id": {"$gt": "seg3|", "$lt": "seg3}", "$type": "string"}}).sort([("_id", 1)]).limit(21).to_list())
+            await _report("totalCount: count_documents({ws, segmentId})", lambda: seam[MEMBERSHIPS].count_documents(of_segment))
+
             print("\n2. a person's events")
             person = f"{WS}|p7"
             for label, query in (("{ws, personId}", {"ws": WS, "personId": person}), ("{personId, ws}", {"personId": person, "ws": WS}),
@@ -236,8 +251,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("memory", "sqlite"), default="sqlite")
     parser.add_argument("--stored", type=int, default=20_000)
+    parser.add_argument("--memberships", type=int, default=40_000)
     parser.add_argument("--keys", type=int, default=200)
     parser.add_argument("--engine-in-keys", type=int, default=20)
     parser.add_argument("--pass-events", type=int, default=100_000)
     args = parser.parse_args()
-    asyncio.run(main(args.engine, args.stored, args.keys, args.engine_in_keys, args.pass_events))
+    asyncio.run(main(args.engine, args.stored, args.memberships, args.keys, args.engine_in_keys, args.pass_events))
