@@ -181,3 +181,5 @@ bench-incremental: $(STAMP)
 .PHONY: bench-seam-engines
 bench-seam-engines: $(STAMP)
 	$(PY) -m bench.seam_engines $(ARGS)
+# A segment's member pages read by batches (rules/people/segment_members.py), also without the seam.
+PLAIN_TESTS += tests/unit/test_segment_members.py

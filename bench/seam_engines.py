@@ -201,7 +201,7 @@ async def main(engine_name: str, stored: int, memberships: int, keys: int, engin
             for label, match in (("the segment alone", {"ws": WS}), ("with a search (a condition on attributes)", search)):
                 for first_batch in (21, LOOKUP_BATCH):
                     await _report(f"{label}, first lookup of {first_batch}",
-                                  lambda match=match, first_batch=first_batch: _page(seam, match, first_batch), 1)
+                                  lambda match=match, first_batch=first_batch: _page(seam, match, first_batch), 5)
 
             print(f"\nthe dashboard's membership reads, one segment's among {memberships:,} memberships of 20 segments")
             await _insert(raw[MEMBERSHIPS], [{"_id": f"seg{i % 20}|{WS}|m{i:06}", "ws": WS, "segmentId": f"seg{i % 20}",
