@@ -47,8 +47,8 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from contextlib import aclosing
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ WS = "ws_bench"
 BIG = "ws_big"
 NAMES = ("visit", "purchase", "signup", "search", "share", "review")
 BATCH = 1000
+PAGE = 20  # a member page, read with one more to tell whether a next page exists
 
 
 def _events(workspace: str, count: int, people: int) -> list[dict[str, Any]]:
@@ -125,17 +126,13 @@ async def _page(db: Any, match: dict[str, Any], first_batch: int) -> list:
     async with aclosing(segment_people(db, WS, "seg", match=match, first_batch=first_batch)) as members:
         async for member in members:
             page.append(member)
-            if len(page) == 21:
+            if len(page) == PAGE + 1:
                 break
     return page
 
 
-def _kept(documents: list[dict[str, Any]], wanted: set[str]) -> list[dict[str, Any]]:
-    return [doc for doc in documents if doc.get("personId") in wanted]
-
-
 async def _pass_listed(collection: Any, query: dict[str, Any], wanted: set[str]) -> list:
-    return _kept(await collection.find(query).to_list(), wanted)
+    return [doc for doc in await collection.find(query).to_list() if doc.get("personId") in wanted]
 
 
 async def _pass_streamed(collection: Any, query: dict[str, Any], wanted: set[str]) -> list:
@@ -193,13 +190,13 @@ async def main(engine_name: str, stored: int, memberships: int, keys: int, engin
             await _report("the same, by _id alone, then checked", lambda: raw[EVENTS].find({"_id": event_id}).limit(1).to_list())
             await _report("the same, through the seam", lambda: seam[EVENTS].find_one(with_owner))
 
-            print("\na page of 20 of a segment's people (and one more), segment_people's first lookup of 21 or 200 members")
+            print(f"\na page of {PAGE} of a segment's people (and one more), segment_people's first lookup of {PAGE + 1} or {LOOKUP_BATCH} members")
             members = [{"_id": f"seg|{WS}|p{i}", "ws": WS, "segmentId": "seg", "personId": f"{WS}|p{i}", "enteredAt": 1.0}
                        for i in range(0, stored, 10)]
             await _insert(raw[MEMBERSHIPS], members)
             search = {"ws": WS, "attributes.n": {"$gte": 0, "$type": "number"}}
             for label, match in (("the segment alone", {"ws": WS}), ("with a search (a condition on attributes)", search)):
-                for first_batch in (21, LOOKUP_BATCH):
+                for first_batch in (PAGE + 1, LOOKUP_BATCH):
                     await _report(f"{label}, first lookup of {first_batch}",
                                   lambda match=match, first_batch=first_batch: _page(seam, match, first_batch), 5)
 
@@ -207,12 +204,12 @@ async def main(engine_name: str, stored: int, memberships: int, keys: int, engin
             await _insert(raw[MEMBERSHIPS], [{"_id": f"seg{i % 20}|{WS}|m{i:06}", "ws": WS, "segmentId": f"seg{i % 20}",
                                               "personId": f"{WS}|m{i:06}", "enteredAt": 1.0} for i in range(memberships)])
             of_segment = {"ws": WS, "segmentId": "seg3"}
-            await _report("first page: {ws, segmentId} by _id, 21, through the seam",
-                          lambda: seam[MEMBERSHIPS].find(of_segment).sort([("_id", 1)]).limit(21).to_list())
+            await _report(f"first page: {{ws, segmentId}} by _id, {PAGE + 1}, through the seam",
+                          lambda: seam[MEMBERSHIPS].find(of_segment).sort([("_id", 1)]).limit(PAGE + 1).to_list())
             await _report("the same, hinted to the segmentId index",
-                          lambda: raw[MEMBERSHIPS].find(of_segment).hint("segmentId_1").sort([("_id", 1)]).limit(21).to_list())
+                          lambda: raw[MEMBERSHIPS].find(of_segment).hint("segmentId_1").sort([("_id", 1)]).limit(PAGE + 1).to_list())
             await _report("the same as an _id range (`_id` is segment|person)",
-                          lambda: raw[MEMBERSHIPS].find({"_id": {"$gt": "seg3|", "$lt": "seg3}", "$type": "string"}}).sort([("_id", 1)]).limit(21).to_list())
+                          lambda: raw[MEMBERSHIPS].find({"_id": {"$gt": "seg3|", "$lt": "seg3}", "$type": "string"}}).sort([("_id", 1)]).limit(PAGE + 1).to_list())
             await _report("totalCount: count_documents({ws, segmentId})", lambda: seam[MEMBERSHIPS].count_documents(of_segment))
 
             print("\n2. a person's events")
