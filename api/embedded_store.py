@@ -47,7 +47,7 @@ bench-seam` measures each with and without the seam):
    an indexed field is itself a pass over the collection: among 5,000
    identities a hit by `key` took 114 ms, by `_id` 3.5 ms. A miss there is
    a pass whatever the shape (mongoeco's `find_one` scans after its direct
-   `_id` lookup finds nothing; 59-109 ms among 20,000 identities), and
+   `_id` lookup finds nothing; 59-121 ms among 20,000 identities), and
    `find(...).limit(1)`, which scans once rather than twice, is slower on
    the hits the reads are made of.
 
