@@ -319,11 +319,24 @@ class EmbeddedCollection:
 
     async def _delete_ids(self, ids: list[str], rest: dict[str, Any]) -> DeleteResult:
         """Rule 5."""
-        unique = list(dict.fromkeys(ids))
-        if not unique:
+        filters: Sequence[Mapping[str, Any]] = [{"_id": doc_id, **rest} for doc_id in dict.fromkeys(ids)]
+        if self._sqlite and _plain(rest):
+            filters = await self._by_id_alone(filters)
+        if not filters:
             return DeleteResult({"n": 0, "ok": 1.0}, acknowledged=True)
-        result = await self._collection.bulk_write([DeleteOne({"_id": doc_id, **rest}) for doc_id in unique], ordered=False)
+        result = await self._collection.bulk_write([DeleteOne(filter) for filter in filters], ordered=False)
         return DeleteResult({"n": result.deleted_count, "ok": 1.0}, acknowledged=True)
+
+    async def _by_id_alone(self, filters: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Rules 5 and 8 on the sqlite engine: `{"_id": id}` for each plain filter whose document,
+        found by `_id`, holds the filter's other fields (a workspace's, a segment's: never updated)."""
+
+        async def holds(filter: Mapping[str, Any]) -> bool:
+            doc = await self._collection.find_one({"_id": filter["_id"]}, dict.fromkeys(filter, 1))
+            return doc is not None and all(doc.get(k) == v for k, v in filter.items())
+
+        held = await _gathered(filters, holds)
+        return [{"_id": filter["_id"]} for filter, found in zip(filters, held) if found]
 
     async def bulk_write(self, requests: Iterable[Any], *, ordered: bool = True, **kwargs: Any) -> Any:
         requests = list(requests)
@@ -344,7 +357,11 @@ class EmbeddedCollection:
             existing = sorted(e["index"] for e in write_errors)
         matched = modified = 0
         if existing:
-            updates = [UpdateOne(requests[i]._filter, requests[i]._doc) for i in existing]
+            filters = [requests[i]._filter for i in existing]
+            if self._sqlite:
+                by_id = await self._by_id_alone(filters)
+                filters = by_id if len(by_id) == len(filters) else filters
+            updates = [UpdateOne(filter, requests[i]._doc) for filter, i in zip(filters, existing)]
             result = await self._collection.bulk_write(updates, ordered=False)
             if result.matched_count != len(existing):
                 # An `_id` taken by a document the filter does not match: the engine's upsert says what MongoDB's does.

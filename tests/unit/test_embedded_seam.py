@@ -151,6 +151,20 @@ async def test_delete_by_ids_deletes_what_the_engine_deletes(stores):
     assert (await seam[SCHEDULES].delete_many({"ws": "ws_a", "_id": {"$in": []}})).deleted_count == 0
 
 
+async def test_delete_by_ids_with_plain_conditions_stays_in_its_workspace(stores):
+    raw, seam = stores
+    schedules = [{"_id": f"s{i}", "ws": "ws_a" if i < 6 else "ws_b", "segmentId": "seg", "at": float(i)} for i in range(9)]
+    await raw[SCHEDULES].insert_many(schedules)
+    await raw[MEMBERSHIPS].insert_many(schedules)  # the engine's own answer, in another collection
+    query = {"ws": "ws_a", "segmentId": "seg", "_id": {"$in": ["s1", "s1", "s4", "s7", "nothing"]}}
+    deleted = await seam[SCHEDULES].delete_many(query)
+    expected = await raw[MEMBERSHIPS].delete_many(query)
+    assert deleted.deleted_count == expected.deleted_count == 2
+    remaining = await raw[SCHEDULES].find({}).sort([("_id", 1)]).to_list()
+    assert remaining == await raw[MEMBERSHIPS].find({}).sort([("_id", 1)]).to_list()
+    assert [doc["_id"] for doc in remaining] == ["s0", "s2", "s3", "s5", "s6", "s7", "s8"]  # ws_b's s7 kept
+
+
 async def test_distinct_gives_each_value_once(stores):
     _, seam = stores
     found = await seam[EVENTS].distinct("personId", {"ws": "ws_a", "type": "event"})
