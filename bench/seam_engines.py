@@ -19,6 +19,8 @@ A page of 20 of a segment's people (rules/people/segment_members.py) with
 The dashboard's membership reads: one segment's first page and count among
    --memberships memberships of 20 segments, as the domain asks and the
    shapes the engine might answer faster.
+5 and 8. 20 deletes and 20 updates of schedules by `{"_id", "ws"}` or by
+   `_id` alone, and the seam's `delete_many` by `{"ws", "_id": {"$in"}}`.
 2. A person's events by `{"ws", "personId"}`, `{"personId", "ws"}`,
    `{"personId"}`.
 4. --keys people's events by `{"ws", "personId": {"$in": keys}}`: the
@@ -53,12 +55,13 @@ from pathlib import Path
 from typing import Any
 
 from mongoeco import AsyncMongoClient
+from pymongo import DeleteOne, UpdateOne
 
 from api.embedded_store import EmbeddedDatabase
 from bench.embedded_seam import _engine
 from bench.scale import machine
 from rules.people.segment_members import LOOKUP_BATCH, segment_people
-from rules.store.collections import EVENTS, IDENTITIES, MEMBERSHIPS, PEOPLE, ensure_indexes
+from rules.store.collections import EVENTS, IDENTITIES, MEMBERSHIPS, PEOPLE, SCHEDULES, ensure_indexes
 
 WS = "ws_bench"
 BIG = "ws_big"
@@ -90,8 +93,9 @@ async def _report(label: str, action: Callable[[], Awaitable[Any]], runs: int = 
     except Exception as error:  # the engine refuses some shapes (a long `$in` on sqlite): say which
         print(f"  {label:<62} fails: {type(error).__name__}: {str(error)[:60]}")
         return
-    found = len(result) if isinstance(result, list) else int(result is not None)
-    print(f"  {label:<62} {ms:10.1f} ms  ({found} found)", flush=True)
+    # documents read, a count, or one document (or None)
+    found = len(result) if isinstance(result, list) else result if isinstance(result, int) else int(result is not None)
+    print(f"  {label:<62} {ms:10.1f} ms  ({found})", flush=True)
 
 
 async def _insert(collection: Any, documents: list[dict[str, Any]]) -> None:
@@ -119,6 +123,15 @@ async def _limit_one(collection: Any, doc_id: str) -> list:
 async def _per_key(collection: Any, rest: dict[str, Any], keys: list[str]) -> list:
     found = await asyncio.gather(*(collection.find({"personId": key, **rest}).to_list() for key in keys))
     return [doc for docs in found for doc in docs]
+
+
+async def _written(collection: Any, requests: list[Any]) -> int:
+    result = await collection.bulk_write(requests, ordered=False)
+    return result.deleted_count + result.modified_count
+
+
+async def _deleted(collection: Any, query: dict[str, Any]) -> int:
+    return (await collection.delete_many(query)).deleted_count
 
 
 async def _page(db: Any, match: dict[str, Any], first_batch: int) -> list:
@@ -211,6 +224,21 @@ async def main(engine_name: str, stored: int, memberships: int, keys: int, engin
             await _report("the same as an _id range (`_id` is segment|person)",
                           lambda: raw[MEMBERSHIPS].find({"_id": {"$gt": "seg3|", "$lt": "seg3}", "$type": "string"}}).sort([("_id", 1)]).limit(PAGE + 1).to_list())
             await _report("totalCount: count_documents({ws, segmentId})", lambda: seam[MEMBERSHIPS].count_documents(of_segment))
+
+            print(f"\n5 and 8. writes of 20 documents among {stored:,} schedules, by `_id` and `ws` or by `_id` alone")
+            await _insert(raw[SCHEDULES], [{"_id": f"{WS}|s{i}", "ws": WS, "at": 1.0} for i in range(stored)])
+            twenty = iter(range(0, stored, 20))
+
+            def named(ws: bool) -> list[dict[str, Any]]:
+                start = next(twenty)
+                return [{"_id": f"{WS}|s{i}", **({"ws": WS} if ws else {})} for i in range(start, start + 20)]
+
+            for label, ws in (("by {_id, ws}", True), ("by {_id}", False)):
+                await _report(f"20 DeleteOne {label}", lambda ws=ws: _written(raw[SCHEDULES], [DeleteOne(f) for f in named(ws)]))
+                await _report(f"20 UpdateOne {label}",
+                              lambda ws=ws: _written(raw[SCHEDULES], [UpdateOne(f, {"$set": {"at": 2.0}}) for f in named(ws)]))
+            await _report("delete_many of 20 by {ws, _id: {$in}} through the seam",
+                          lambda: _deleted(seam[SCHEDULES], {"ws": WS, "_id": {"$in": [f["_id"] for f in named(False)]}}))
 
             print("\n2. a person's events")
             person = f"{WS}|p7"
