@@ -71,7 +71,7 @@ bench-seam` measures each with and without the seam):
    id: the sqlite engine turns a long `$in` into an expression SQLite
    rejects (500 ids), and `$in` is slow as in rule 3. On the sqlite engine
    a write by `{"_id", "ws"}` is a pass over the collection (20 deletes
-   among 20,000 schedules: 2.9-3.6 s; by `_id` alone 76-118 ms; 100
+   among 20,000 schedules: 3.6 s; by `_id` alone 118 ms; 100
    through the seam 15.3 s before, 0.68 s now), so when the rest of
    the filter is plain equalities each `_id` is first looked up (rule 3)
    and the documents that hold them are deleted by `_id` alone. Those
@@ -96,8 +96,8 @@ bench-seam` measures each with and without the seam):
    then 91 ms for updating those 50). Each document still moves in one
    write, as with upserts. On the sqlite engine the updates go by `_id`
    alone, as in rule 5, when every existing document holds its filter's
-   other fields (20 updates among 20,000: 2.1-3.2 s by `{"_id", "ws"}`,
-   80-150 ms by `_id`; 100 upserts through the seam 11.4 s before, 0.76 s
+   other fields (20 updates among 20,000: 3.2 s by `{"_id", "ws"}`,
+   150 ms by `_id`; 100 upserts through the seam 11.4 s before, 0.76 s
    now); otherwise the engine's own upserts answer, as MongoDB's would.
 
 Everything else passes through unchanged. Queries that rules 3 and 4 answer
