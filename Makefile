@@ -181,3 +181,9 @@ bench-incremental: $(STAMP)
 .PHONY: bench-shared-store
 bench-shared-store: $(STAMP)
 	$(PY) -m bench.shared_store $(ARGS)
+# -- the seam per engine (issue #11): the alternatives of rules 2-4 on one engine (sqlite by default), and rule 4's pass's memory.
+.PHONY: bench-seam-engines
+bench-seam-engines: $(STAMP)
+	$(PY) -m bench.seam_engines $(ARGS)
+# A segment's member pages read by batches (rules/people/segment_members.py), also without the seam.
+PLAIN_TESTS += tests/unit/test_segment_members.py

@@ -18,41 +18,65 @@ bench-seam` measures each with and without the seam):
    other collections (write markers, counters) read every document.
 
 2. A filter on a key the engine indexes other than `ws` has such keys moved
-   first and `ws` last. The engine plans with the index of the filter's
-   first key, and `ws` selects a whole workspace: a person's events among
-   20,000 with `{"ws", "personId"}` take 142 ms, with `{"personId", "ws"}`
-   0.6 ms.
+   first and `ws` last. The memory engine plans with the index of the
+   filter's first key, and `ws` selects a whole workspace: a person's events
+   among 20,000 with `{"ws", "personId"}` take 142 ms, with `{"personId",
+   "ws"}` 0.6 ms. The sqlite engine answers either order with one pass over
+   the collection (docs/decisions.md #16): no order was consistently faster
+   there (`make bench-seam-engines`), so the rule stays for both.
 
 3. `_id` lookups (`{"_id": id}` or `{"_id": {"$in": ids}}`) become one
-   lookup per id: by `_id` alone when the other keys are plain string
+   `find_one` per id: by `_id` alone when the other keys are plain string
    equalities such as `ws`, checked on the document found; with the whole
-   filter (rule 2) when it has another indexed key, such as a new event's
-   owner, or other conditions (a page of a segment's people with a
-   search). The engine
-   answers `$in` by scanning the collection again for every match (500 ids
-   among 20,000: 14 s, against 0.16 ms a lookup), and plans `{"_id", "ws"}`
-   through the `ws` index (0.64 ms a lookup at 20,000 people). For the
-   collections whose `_id` is "{ws}|{key}" with `key` also stored in an
-   indexed field (`KEY_FIELDS`), the lookup goes through that field on the
-   memory engine: it answers an `_id` lookup that finds nothing (a new
-   person's identity, a new delivery) by scanning the collection (29 ms at
-   20,000), a miss on a secondary index costs 0.2 ms. Not on the sqlite
-   engine, where a query on an indexed field is itself a pass over the
-   collection: among 5,000 identities a hit by `key` took 114 ms, by `_id`
-   3.5 ms, and a miss about 100 ms either way.
+   filter (rule 2) when it has other conditions (a page of a segment's
+   people with a search), and on the memory engine also when it has
+   another indexed key, such as a new event's owner, whose index answers a
+   miss cheaply there. The engines answer `$in` by scanning the collection
+   again for every match (memory: 500 ids among 20,000: 14 s, against
+   0.16 ms a lookup; sqlite: 20 ids 0.7 s, against 14 ms for 20 lookups, and
+   500 ids fail, SQLite's expression tree too deep), and plan `{"_id",
+   "ws"}` through the `ws` index (0.64 ms a lookup at 20,000 people). On
+   the sqlite engine a filter with another indexed key is itself a pass
+   (an event by `{"ws", "personId", "_id"}` among 20,000: 55-131 ms, by
+   `_id` alone then checked 0.8-0.9 ms). For the collections whose `_id` is
+   "{ws}|{key}" with `key` also stored in an indexed field (`KEY_FIELDS`),
+   the lookup goes through that field on the memory engine: it answers an
+   `_id` lookup that finds nothing (a new person's identity, a new
+   delivery) by scanning the collection (29 ms at 20,000), a miss on a
+   secondary index costs 0.2 ms. Not on the sqlite engine, where a query on
+   an indexed field is itself a pass over the collection: among 5,000
+   identities a hit by `key` took 114 ms, by `_id` 3.5 ms. A miss there is
+   a pass whatever the shape (mongoeco's `find_one` scans after its direct
+   `_id` lookup finds nothing; 59-121 ms among 20,000 identities), and
+   `find(...).limit(1)`, which scans once rather than twice, is slower on
+   the hits the reads are made of.
 
 4. `{field: {"$in": keys}}` on a field the engine indexes (other than
-   `_id`), as DataLoaders and batch reads ask: on the memory engine one
+   `_id`), as DataLoaders and batch reads ask, the rest of the filter
+   (other fields' `$in`s included) kept as it is: on the memory engine one
    equality query per key through the index (200 people's events among
    17,000: 1.8 s, `$in` 22 s); on the sqlite engine one pass over the rest
    of the filter (the workspace), kept by key (1.5 s, against 97 s for 200
    equality queries and 126 s for `$in`: its equality query on an indexed
    field is already a pass over the collection, docs/decisions.md #16).
+   The pass is streamed, holding only the documents it keeps: over a
+   workspace of 100,000 events, 0.5 MiB of Python objects at its peak
+   against 115 MiB when it read the workspace into a list first (peak RSS
+   +233 MiB). The rest of the filter goes to SQL, where it skips rows
+   before they are decoded (`name: {$in: [2 of 6 names]}`: 2.1 s, against
+   5.5 s for the workspace alone).
    The caller's sort, skip and limit are applied to the merged documents.
 
 5. `delete_many` by `_id $in` becomes a `bulk_write` of one `DeleteOne` per
    id: the sqlite engine turns a long `$in` into an expression SQLite
-   rejects (500 ids), and `$in` is slow as in rule 3.
+   rejects (500 ids), and `$in` is slow as in rule 3. On the sqlite engine
+   a write by `{"_id", "ws"}` is a pass over the collection (20 deletes
+   among 20,000 schedules: 3.6 s; by `_id` alone 118 ms; 100
+   through the seam 15.3 s before, 0.68 s now), so when the rest of
+   the filter is plain equalities each `_id` is first looked up (rule 3)
+   and the documents that hold them are deleted by `_id` alone. Those
+   fields (a workspace, a segment) are never updated, so nothing changes
+   between the look-up and the delete.
 
 6. `distinct` becomes a `find` projected on the field, its values collected
    here: the engine's `distinct` over a workspace's events took 18 s where
@@ -70,7 +94,11 @@ bench-seam` measures each with and without the seam):
    existed: an upsert that inserts scans the collection (50 into 20,000
    schedules: 11.5 s, against 54 ms for inserting 100 of which 50 existed,
    then 91 ms for updating those 50). Each document still moves in one
-   write, as with upserts.
+   write, as with upserts. On the sqlite engine the updates go by `_id`
+   alone, as in rule 5, when every existing document holds its filter's
+   other fields (20 updates among 20,000: 3.2 s by `{"_id", "ws"}`,
+   150 ms by `_id`; 100 upserts through the seam 11.4 s before, 0.76 s
+   now); otherwise the engine's own upserts answer, as MongoDB's would.
 
 Everything else passes through unchanged. Queries that rules 3 and 4 answer
 return a `SeamCursor` with the cursor methods the domain uses (`sort`,
@@ -132,6 +160,8 @@ ENGINE_INDEXES: dict[str, frozenset[str]] = {
     EXPORTS: frozenset({"ws"}),
 }
 
+ENGINES = ("memory", "sqlite")
+
 # Lookups in flight at once (rules 3 and 4).
 LOOKUP_CONCURRENCY = 500
 
@@ -139,32 +169,34 @@ LOOKUP_CONCURRENCY = 500
 class EmbeddedDatabase:
     """A mongoeco database whose collections follow the rules above.
 
-    `in_by_scan`: answer rule 4 by one pass over the rest of the filter (the
-    sqlite engine) rather than by one query per key (the memory engine)."""
+    `engine`: the mongoeco engine behind `database`, "memory" or "sqlite";
+    rules 3 and 4 answer the way that engine is fastest."""
 
-    def __init__(self, database: Any, *, in_by_scan: bool = False) -> None:
+    def __init__(self, database: Any, *, engine: str = "memory") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
         self.engine_database = database  # mongoeco's own, without the seam
-        self._in_by_scan = in_by_scan
+        self._engine = engine
 
     def __getitem__(self, name: str) -> EmbeddedCollection:
-        return EmbeddedCollection(self.engine_database[name], in_by_scan=self._in_by_scan)
+        return EmbeddedCollection(self.engine_database[name], engine=self._engine)
 
     def get_collection(self, name: str, *args: Any, **kwargs: Any) -> EmbeddedCollection:
-        return EmbeddedCollection(self.engine_database.get_collection(name, *args, **kwargs), in_by_scan=self._in_by_scan)
+        return EmbeddedCollection(self.engine_database.get_collection(name, *args, **kwargs), engine=self._engine)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine_database, name)
 
 
 class EmbeddedCollection:
-    def __init__(self, collection: Any, *, in_by_scan: bool = False) -> None:
+    def __init__(self, collection: Any, *, engine: str = "memory") -> None:
         self._collection = collection
-        self._in_by_scan = in_by_scan
+        # The sqlite engine's query on an indexed field is a pass over the collection, as is an `_id` miss.
+        self._sqlite = engine == "sqlite"
         self._with_companion = collection.name in WITH_COMPANION
         self._engine_indexes = ENGINE_INDEXES.get(collection.name, frozenset())
         self._indexed = self._engine_indexes - {"ws"}
-        # The sqlite engine's query on an indexed field is a pass over the collection, as is an `_id` miss.
-        self._key_field = None if in_by_scan else KEY_FIELDS.get(collection.name)
+        self._key_field = None if self._sqlite else KEY_FIELDS.get(collection.name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._collection, name)
@@ -227,7 +259,7 @@ class EmbeddedCollection:
         prefix = f"{workspace}|" if isinstance(workspace, str) else None
 
         async def lookup(doc_id: str, fields: Any) -> list[dict[str, Any]]:
-            if not plain or not self._indexed.isdisjoint(rest):
+            if not plain or (not self._sqlite and not self._indexed.isdisjoint(rest)):
                 # Through the filter's indexed key (say a new event's owner): a miss costs an index lookup.
                 doc = await self._collection.find_one(self._planned({"_id": doc_id, **rest}), fields)
                 return [] if doc is None else [doc]
@@ -246,8 +278,8 @@ class EmbeddedCollection:
         return run
 
     def _indexed_in(self, filter: dict[str, Any]) -> tuple[str, list[str]] | None:
-        """Rule 4 applies: the one `$in` of string keys, on a field the engine indexes."""
-        # An `$in` on a field the engine does not index (say event names) stays in the rest of the filter.
+        """Rule 4 applies: the one `$in` of string keys on a field the engine indexes (other
+        fields' `$in`s stay in the rest of the filter)."""
         found = [(k, v["$in"]) for k, v in filter.items() if k in self._indexed and isinstance(v, dict) and "$in" in v]
         if len(found) != 1:
             return None
@@ -279,13 +311,13 @@ class EmbeddedCollection:
         async def one_pass(fields: Any) -> list[dict[str, Any]]:
             wanted = set(keys)
             kept = []
-            for doc in await self._collection.find(self._planned(rest), fields).to_list():
+            async for doc in self._collection.find(self._planned(rest), fields):  # streamed: only the kept are held
                 value = doc.get(field)
                 if any(v in wanted for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
                     kept.append(doc)
             return kept
 
-        return one_pass if self._in_by_scan else per_key
+        return one_pass if self._sqlite else per_key
 
     # -- writes ------------------------------------------------------------------
 
@@ -298,11 +330,24 @@ class EmbeddedCollection:
 
     async def _delete_ids(self, ids: list[str], rest: dict[str, Any]) -> DeleteResult:
         """Rule 5."""
-        unique = list(dict.fromkeys(ids))
-        if not unique:
+        filters: Sequence[Mapping[str, Any]] = [{"_id": doc_id, **rest} for doc_id in dict.fromkeys(ids)]
+        if self._sqlite and _plain(rest):
+            filters = await self._by_id_alone(filters)
+        if not filters:
             return DeleteResult({"n": 0, "ok": 1.0}, acknowledged=True)
-        result = await self._collection.bulk_write([DeleteOne({"_id": doc_id, **rest}) for doc_id in unique], ordered=False)
+        result = await self._collection.bulk_write([DeleteOne(filter) for filter in filters], ordered=False)
         return DeleteResult({"n": result.deleted_count, "ok": 1.0}, acknowledged=True)
+
+    async def _by_id_alone(self, filters: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Rules 5 and 8 on the sqlite engine: `{"_id": id}` for each plain filter whose document,
+        found by `_id`, holds the filter's other fields (a workspace's, a segment's: never updated)."""
+
+        async def holds(filter: Mapping[str, Any]) -> bool:
+            doc = await self._collection.find_one({"_id": filter["_id"]}, dict.fromkeys(filter, 1))
+            return doc is not None and all(doc.get(k) == v for k, v in filter.items())
+
+        held = await _gathered(filters, holds)
+        return [{"_id": filter["_id"]} for filter, found in zip(filters, held) if found]
 
     async def bulk_write(self, requests: Iterable[Any], *, ordered: bool = True, **kwargs: Any) -> Any:
         requests = list(requests)
@@ -323,7 +368,11 @@ class EmbeddedCollection:
             existing = sorted(e["index"] for e in write_errors)
         matched = modified = 0
         if existing:
-            updates = [UpdateOne(requests[i]._filter, requests[i]._doc) for i in existing]
+            filters = [requests[i]._filter for i in existing]
+            if self._sqlite:
+                by_id = await self._by_id_alone(filters)
+                filters = by_id if len(by_id) == len(filters) else filters
+            updates = [UpdateOne(filter, requests[i]._doc) for filter, i in zip(filters, existing)]
             result = await self._collection.bulk_write(updates, ordered=False)
             if result.matched_count != len(existing):
                 # An `_id` taken by a document the filter does not match: the engine's upsert says what MongoDB's does.

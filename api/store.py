@@ -72,7 +72,7 @@ async def open_store(settings: Settings) -> Store:
     # else is typed by PyMongo's own API.
     if settings.embedded_seam:
         # The engine's slow shapes are turned into fast ones behind this wrapper (api/embedded_store.py).
-        embedded = cast(Database, EmbeddedDatabase(raw, in_by_scan=settings.embedded_engine == "sqlite"))
+        embedded = cast(Database, EmbeddedDatabase(raw, engine=settings.embedded_engine))
     else:
         embedded = cast(Database, raw)
         description += ", without the seam"

@@ -71,7 +71,7 @@ async def main(engine_name: str, stored: int, batch: int, ids: int, keys: int, d
     with tempfile.TemporaryDirectory() as directory:
         async with AsyncMongoClient(_engine(engine_name, Path(directory))) as client:
             raw = client["bench"]
-            seam = EmbeddedDatabase(raw, in_by_scan=engine_name == "sqlite")
+            seam = EmbeddedDatabase(raw, engine=engine_name)
             await ensure_indexes(seam)
             for start in range(0, stored, 1000):
                 await raw[EVENTS].insert_many([_event(i, "stored") for i in range(start, min(stored, start + 1000))])

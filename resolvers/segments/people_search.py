@@ -34,7 +34,7 @@ async def segment_people_connection(
     after_id = None if after is None else decode_cursor(after, order)[0]
     documents: list[dict[str, Any]] = []
     # One extra person tells whether a next page exists.
-    async with aclosing(segment_people(db, workspace_id, segment_id, match=match, after=after_id)) as members:
+    async with aclosing(segment_people(db, workspace_id, segment_id, match=match, after=after_id, first_batch=size + 1)) as members:
         async for member in members:
             if keep is None or keep(member.person):
                 documents.append(member.person)

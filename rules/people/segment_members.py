@@ -3,11 +3,11 @@ by a people match (the filters of the `people` search).
 
 Memberships live in their own collection, so the segment drives: its
 memberships are read in person-id order (an indexed equality on the
-segment), a batch at a time, and each batch's people are read by `_id $in`
-with the rest of the match. The order is the `people` search's own (`_id`
-ascending), so its cursors work unchanged. An export of a segment that
-holds much of its workspace reads the workspace's people in one scan
-instead (`all_segment_people`).
+segment), a batch at a time (the first a page's worth, then growing), and
+each batch's people are read by `_id $in` with the rest of the match. The
+order is the `people` search's own (`_id` ascending), so its cursors work
+unchanged. An export of a segment that holds much of its workspace reads
+the workspace's people in one scan instead (`all_segment_people`).
 """
 
 from __future__ import annotations
@@ -34,21 +34,30 @@ class SegmentPerson:
 
 
 async def segment_people(
-    db: Database, workspace_id: str, segment_id: str, *, match: dict[str, Any], after: str | None = None
+    db: Database,
+    workspace_id: str,
+    segment_id: str,
+    *,
+    match: dict[str, Any],
+    after: str | None = None,
+    first_batch: int = LOOKUP_BATCH,
 ) -> AsyncGenerator[SegmentPerson, None]:
     """Members of the segment whose person document matches `match` (which filters on `ws`),
-    with person ids greater than `after`."""
+    with person ids greater than `after`. The first batch's people are `first_batch` (a page
+    reads a page's worth, not LOOKUP_BATCH), each later batch twice the last, up to LOOKUP_BATCH."""
     query: dict[str, Any] = {"ws": workspace_id, "segmentId": segment_id}
     if after is not None:
         query["personId"] = {"$gt": after, "$type": "string"}
     cursor = db[MEMBERSHIPS].find(query, {"personId": 1, "enteredAt": 1}).sort([("personId", 1)])
     batch: list[dict[str, Any]] = []
+    batch_size = max(1, min(first_batch, LOOKUP_BATCH))
     async for membership in cursor:
         batch.append(membership)
-        if len(batch) == LOOKUP_BATCH:
+        if len(batch) == batch_size:
             async for found in _matching(db, batch, match):
                 yield found
             batch = []
+            batch_size = min(2 * batch_size, LOOKUP_BATCH)
     async for found in _matching(db, batch, match):
         yield found
 

@@ -1,7 +1,7 @@
 """The embedded-engine seam (api/embedded_store.py) answers as the engine
 itself does, only faster: every rule is checked against the same query on
 mongoeco without the seam, whose `$in`, `distinct` and `delete_many` are
-correct (just slow), on both ways the seam answers `$in` on an indexed field."""
+correct (just slow), on the memory and the sqlite engine, which the seam answers differently."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from mongoeco.engines.memory import MemoryEngine
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from api.embedded_store import LONE_INSERT_COMPANION, EmbeddedDatabase
+from api.embedded_sqlite import SharedFileSQLiteEngine
+from api.embedded_store import LONE_INSERT_COMPANION, EmbeddedDatabase, SeamCursor
 from api.settings import Settings
 from api.store import open_store
 from rules.store.collections import EVENTS, IDENTITIES, MEMBERSHIPS, PEOPLE, SCHEDULES, ensure_indexes
@@ -49,12 +50,14 @@ def _events() -> list[dict]:
     ]
 
 
-@pytest.fixture(params=[False, True], ids=["per-key", "one-pass"])
-async def stores(request):
-    """(mongoeco as it is, the same database behind the seam)."""
-    async with AsyncMongoClient(MemoryEngine()) as client:
+@pytest.fixture(params=["memory", "sqlite"])
+async def stores(request, tmp_path):
+    """(mongoeco as it is, the same database behind the seam), on each engine: the seam answers
+    rules 3 and 4 differently on each."""
+    engine = MemoryEngine() if request.param == "memory" else SharedFileSQLiteEngine(path=str(tmp_path / "seam.sqlite"))
+    async with AsyncMongoClient(engine) as client:
         raw = client["seam_test"]
-        seam = EmbeddedDatabase(raw, in_by_scan=request.param)
+        seam = EmbeddedDatabase(raw, engine=request.param)
         await ensure_indexes(seam)
         await raw[PEOPLE].insert_many(_people())
         await raw[IDENTITIES].insert_many(_identities())
@@ -127,6 +130,21 @@ async def test_in_on_an_indexed_field_with_an_in_on_another_field(stores, narrow
     assert found
 
 
+async def test_in_on_an_indexed_field_with_another_fields_in(stores):
+    raw, seam = stores
+    query = {"ws": "ws_a", "personId": {"$in": ["p1", "p2", "nobody"]}, "name": {"$in": ["n1"]}}
+    cursor = seam[EVENTS].find(query, {"name": 1})
+    assert isinstance(cursor, SeamCursor)  # rule 4, not the engine's `$in`
+    found = await cursor.sort([("_id", 1)]).to_list()
+    assert found == await raw[EVENTS].find(query, {"name": 1}).sort([("_id", 1)]).to_list()
+    assert len(found) > 3 and {doc["name"] for doc in found} == {"n1"}
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="engine: 'postgres' is not one of memory, sqlite"):
+        EmbeddedDatabase(None, engine="postgres")
+
+
 async def test_a_cursor_method_the_seam_does_not_support_raises(stores):
     _, seam = stores
     cursor = seam[EVENTS].find({"ws": "ws_a", "personId": {"$in": ["p1"]}})
@@ -146,6 +164,20 @@ async def test_delete_by_ids_deletes_what_the_engine_deletes(stores):
     remaining = await raw[SCHEDULES].find({}).sort([("_id", 1)]).to_list()
     assert remaining == await raw[MEMBERSHIPS].find({}).sort([("_id", 1)]).to_list()
     assert (await seam[SCHEDULES].delete_many({"ws": "ws_a", "_id": {"$in": []}})).deleted_count == 0
+
+
+async def test_delete_by_ids_with_plain_conditions_stays_in_its_workspace(stores):
+    raw, seam = stores
+    schedules = [{"_id": f"s{i}", "ws": "ws_a" if i < 6 else "ws_b", "segmentId": "seg", "at": float(i)} for i in range(9)]
+    await raw[SCHEDULES].insert_many(schedules)
+    await raw[MEMBERSHIPS].insert_many(schedules)  # the engine's own answer, in another collection
+    query = {"ws": "ws_a", "segmentId": "seg", "_id": {"$in": ["s1", "s1", "s4", "s7", "nothing"]}}
+    deleted = await seam[SCHEDULES].delete_many(query)
+    expected = await raw[MEMBERSHIPS].delete_many(query)
+    assert deleted.deleted_count == expected.deleted_count == 2
+    remaining = await raw[SCHEDULES].find({}).sort([("_id", 1)]).to_list()
+    assert remaining == await raw[MEMBERSHIPS].find({}).sort([("_id", 1)]).to_list()
+    assert [doc["_id"] for doc in remaining] == ["s0", "s2", "s3", "s5", "s6", "s7", "s8"]  # ws_b's s7 kept
 
 
 async def test_distinct_gives_each_value_once(stores):

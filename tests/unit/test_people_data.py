@@ -29,7 +29,7 @@ ANSWERED = pytest.mark.parametrize("answered", ["as-the-store-answers", "by-one-
 def _answered(db, answered: str):
     if answered == "by-one-pass":  # the seam's way on the sqlite engine, here on the test's store
         # Around the engine's own database when the test runs with the seam, around the raw one without it.
-        return EmbeddedDatabase(db.engine_database if isinstance(db, EmbeddedDatabase) else db, in_by_scan=True)
+        return EmbeddedDatabase(db.engine_database if isinstance(db, EmbeddedDatabase) else db, engine="sqlite")
     return db
 
 
