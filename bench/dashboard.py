@@ -12,11 +12,14 @@ Then one request is profiled (bench/dashboard_profile.py): its store calls
 (how many, how long each) and whose code the rest of its time is.
 
     python -m bench.dashboard [--people 2000] [--clients 50] [--workers 1 2] [--profile-requests 50]
+    python -m bench.dashboard --data-dir .bench-scale/100000-default   # the store of `make bench-scale`
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import statistics
 import tempfile
 import time
@@ -26,7 +29,10 @@ from pathlib import Path
 import httpx
 
 from bench.dashboard_profile import profile_dashboard
-from bench.scale import machine
+from api.settings import Settings
+from api.store import open_store
+from bench.scale import BENCH_PREFIX, LOADED_MARKER, machine
+from rules.workspaces import KeyKind, NewWorkspace, find_workspace, rotate_keys
 from rules.demo import load_demo
 from tests.fault.service import Service, create_workspace_in
 
@@ -63,6 +69,27 @@ def summary(times: list[float], wall: float) -> str:
             f"{len(times) / wall:.0f} requests/s")
 
 
+def scale_workspace(data_dir: Path) -> tuple[dict[str, str], str]:
+    """The workspace of a store loaded by bench.scale, with new keys (the old
+    ones stop working), and its `bench: high value` segment."""
+
+    async def keys() -> tuple[dict[str, str], str]:
+        workspace_id = json.loads((data_dir / LOADED_MARKER).read_text())["workspaceId"]
+        store = await open_store(Settings(embedded_engine="sqlite", data_dir=data_dir))
+        try:
+            workspace = await find_workspace(store.db, workspace_id)
+            new = {key.kind: key.value for key in await rotate_keys(store.db, workspace_id, list(KeyKind), now=time.time())}
+            segment = await store.db["segments"].find_one({"ws": workspace_id, "name": BENCH_PREFIX + "high value"})
+            if segment is None:
+                raise SystemExit(f"{data_dir} has no '{BENCH_PREFIX}high value' segment: run bench.scale on it first")
+            keyed = NewWorkspace(workspace=workspace, track_api_key=new[KeyKind.TRACK], app_api_key=new[KeyKind.APP])
+            return keyed.as_json(), segment["_id"]
+        finally:
+            await store.close()
+
+    return asyncio.run(keys())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=2000)
@@ -70,15 +97,22 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=10)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="numbers of serve processes to measure")
     parser.add_argument("--profile-requests", type=int, default=50, help="requests profiled at the end (0: none)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="a store loaded and built by bench.scale (e.g. .bench-scale/100000-default) instead of a fresh demo")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-
-    async def seed(db, workspace_id):
-        print(f"demo data: {await load_demo(db, workspace_id, now=time.time(), people=args.people)}")
-
-    workspace = create_workspace_in(data_dir, seed)
     segment_id = None
+    if args.data_dir is not None:
+        data_dir = args.data_dir
+        workspace, segment_id = scale_workspace(data_dir)
+        print(f"the store of bench.scale in {data_dir}, its workspace {workspace['workspaceId']}")
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+
+        async def seed(db, workspace_id):
+            print(f"demo data: {await load_demo(db, workspace_id, now=time.time(), people=args.people)}")
+
+        workspace = create_workspace_in(data_dir, seed)
     for workers in args.workers:
         services = [Service(data_dir, workspace) for _ in range(workers)]
         try:
