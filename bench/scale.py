@@ -5,7 +5,7 @@ The demo data set (`segments demo` shape, `--people`, `--events-per-person`)
 is loaded once into its own data directory under `.bench-scale/` and reused
 by later runs with the same size. Reported: the load time, the time to build
 each segment (create it, wait until READY; the segments of a previous run are
-deleted first), the preview time (`matching_person_ids`) per condition and
+deleted first, or with --resume kept where READY), the preview time (`matching_person_ids`) per condition and
 per kind of condition, the peak memory of this process, the store's size on
 disk, and the machine. Figures only; nothing is asserted.
 
@@ -143,7 +143,7 @@ async def main(people: int, events_per_person: float | None, data_dir: Path, run
             built = await db["segments"].find_one({"_id": created.id})
             failed = f"  FAILED: {built['failure']}" if built["state"] == SegmentState.FAILED else ""
             print(f"{name:<46} {builds[name]:>8.2f} {time.process_time() - cpu:>8.1f} {built['memberCount']:>8}{failed}", flush=True)
-        print(f"{'total':<46} {sum(builds.values()):>8.1f}")
+        print(f"{'total (the builds of this run)':<46} {sum(builds.values()):>8.1f}")
 
         print(f"\n{'preview (matching_person_ids), median of ' + str(runs):<46} {'ms':>8}")
         by_kind: dict[str, list[float]] = defaultdict(list)
