@@ -6,8 +6,8 @@ is loaded once into its own data directory under `.bench-scale/` and reused
 by later runs with the same size. Reported: the load time, the time to build
 each segment (create it, wait until READY; the segments of a previous run are
 deleted first, or with --resume kept where READY), the preview time
-(`matching_person_ids`) per condition and per kind of condition, the peak memory of this process, the store's size on
-disk, and the machine. Figures only; nothing is asserted.
+(`matching_person_ids`) per condition and per kind of condition, the peak
+memory of this process, the store's size on disk, and the machine. Figures only; nothing is asserted.
 
     python -m bench.scale [--people 5000] [--events-per-person 8.55] [--data-dir .bench-scale] [--runs 3] [--resume]
 """
