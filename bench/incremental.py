@@ -23,12 +23,11 @@ from typing import Any
 
 from bench.ingest import _machine as machine
 from bench.ingest import _Server as Server
-from bench.membership import HIGH_VALUE, OFFER_VIEWERS, OTHER_SEGMENTS, GraphQLClient, create_segments, percentile, unlimited_settings, visibility_latency
+from bench.membership import HIGH_VALUE, OFFER_VIEWERS, OTHER_SEGMENTS, GraphQLClient, create_segments, demo_workspace, percentile, unlimited_settings, visibility_latency
 from rules.conditions.dependencies import affected_by, dependencies
-from rules.demo import COUNTRIES, OFFER_PAGES, PLANS, PRODUCTS, TAGS, load_demo
+from rules.demo import COUNTRIES, OFFER_PAGES, PLANS, PRODUCTS, TAGS
 from rules.segments.records import list_segments, parsed_condition
 from rules.topics import ATTRIBUTES, attribute
-from rules.workspaces import create_workspace
 
 # What an identify that changes `lifetime_value` tells the membership engine.
 LIFETIME_VALUE_CHANGED = {ATTRIBUTES, attribute("lifetime_value")}
@@ -93,9 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"store: embedded {args.engine}; demo data, {args.people} people")
     settings = unlimited_settings(args.engine, "bench-incremental-")
     with Server(settings) as server:
-        created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
-        workspace = created.as_json()
-        server.call(lambda db: load_demo(db, created.workspace.id, now=time.time(), people=args.people))
+        workspace, _ = demo_workspace(server, args.people)
         graphql = GraphQLClient(server.base_url, workspace["appApiKey"])
         ids = create_segments(server, graphql, {"High value": HIGH_VALUE, "Hot offer": OFFER_VIEWERS, **OTHER_SEGMENTS})
         ids |= create_segments(server, graphql, {"High value, not pro": {

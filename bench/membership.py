@@ -199,6 +199,13 @@ def unlimited_settings(engine: str, prefix: str) -> Settings:
     )
 
 
+def demo_workspace(server: Server, people: int) -> tuple[dict[str, str], dict[str, Any]]:
+    """A new workspace in the server's store with `people` demo people: (its keys, what was loaded)."""
+    created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
+    loaded = server.call(lambda db: load_demo(db, created.workspace.id, now=time.time(), people=people))
+    return created.as_json(), loaded
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=("memory", "sqlite"), default="memory")
@@ -212,9 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Store: embedded {args.engine}; demo data, {args.people} people\n")
     settings = unlimited_settings(args.engine, "bench-membership-")
     with Server(settings) as server:
-        created = server.call(lambda db: create_workspace(db, "bench", now=time.time()))
-        workspace = created.as_json()
-        loaded = server.call(lambda db: load_demo(db, created.workspace.id, now=time.time(), people=args.people))
+        workspace, loaded = demo_workspace(server, args.people)
         print(f"Loaded: {loaded['people']} people, {loaded['events']} events, {loaded['pageViews']} page views, "
               f"{loaded['devices']} devices, {loaded['deliveries']} deliveries")
         graphql = GraphQLClient(server.base_url, workspace["appApiKey"])
